@@ -1,0 +1,45 @@
+# The two commands in the README's quick start: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+demo: $(STAMP)
+	$(BIN)/dialogdata build examples/raw out/demo --overwrite
+	@echo ""
+	@echo "Outputs:  out/demo/ (train.jsonl, validation.jsonl, rejects.jsonl, issues.jsonl, manifest.json)"
+	@echo "Report:   out/demo/reports/summary.html"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check dialogdata tests benchmarks
+	$(BIN)/ruff format --check dialogdata tests benchmarks
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy --strict dialogdata
+
+pytest: $(DEV_STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(DEV_STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_schema.py
+
+clean:
+	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache .hypothesis

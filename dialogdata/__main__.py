@@ -1,0 +1,5 @@
+"""`python -m dialogdata` runs the command line."""
+
+from dialogdata.cli import main
+
+main()

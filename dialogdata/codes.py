@@ -1,0 +1,38 @@
+"""The one table of stable codes: rejects (ingest), issues (validators) and filter rules."""
+
+from __future__ import annotations
+
+REJECT_CODES: dict[str, str] = {
+    "encoding.invalid": "the bytes are not valid in the file's encoding",
+    "json.invalid": "the text is not valid JSON",
+    "file.unreadable": "the file could not be opened or read",
+    "file.unsupported": "the file's container (extension or content) is not supported",
+    "record.not_object": "the record is not a JSON object",
+    "format.undetected": "no known format matches the file's records; pass --format",
+    "format.missing_field": "a field the format requires is absent",
+    "format.bad_type": "a field has the wrong type (for example a number where text is expected)",
+    "format.unknown_role": "a turn names a role or speaker the format does not know",
+    "format.no_turns": "the record holds no turns",
+}
+
+ISSUE_CODES: dict[str, str] = {
+    "consistency.role_order": (
+        "roles out of order: system after the start, two user or assistant turns in a row, "
+        "or a tool turn that answers no call"
+    ),
+    "consistency.empty_turn": "a turn with no text (empty or whitespace only) and no tool call",
+    "consistency.ends_with_user": "the dialogue ends on a user turn, with no answer to learn from",
+}
+
+FILTER_CODES: dict[str, str] = {
+    "filter.issue": "dropped because it has an issue whose code is in the drop list",
+    "dedup.exact": "an exact duplicate (same roles, texts and tool calls) of a kept dialogue",
+}
+
+
+def describe(code: str) -> str:
+    """Return the documented meaning of `code`, or raise KeyError for an unknown code."""
+    for table in (REJECT_CODES, ISSUE_CODES, FILTER_CODES):
+        if code in table:
+            return table[code]
+    raise KeyError(code)

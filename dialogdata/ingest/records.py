@@ -1,0 +1,53 @@
+"""Raw records (what containers yield) and rejects (what could not become a dialogue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+EXCERPT_BYTES = 512
+
+
+class RawRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One source record as a container found it: parsed data, or the error that stopped it."""
+
+    index: int
+    line: int | None
+    raw: bytes
+    data: Any = None
+    key: str | None = None
+    error: tuple[str, str] | None = None
+
+
+class Reject(msgspec.Struct, frozen=True, kw_only=True):
+    """A source record (or whole file) that could not become a dialogue, with the reason."""
+
+    code: str
+    message: str
+    path: str
+    line: int | None
+    index: int | None
+    key: str | None = None
+    excerpt: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ledger line: `source` (path, line, index, key), `code`, `message`, `excerpt`."""
+        return {
+            "source": {"path": self.path, "line": self.line, "index": self.index, "key": self.key},
+            "code": self.code,
+            "message": self.message,
+            "excerpt": self.excerpt,
+        }
+
+
+def excerpt(raw: bytes, limit: int = EXCERPT_BYTES) -> str:
+    """Return at most `limit` bytes of `raw` as UTF-8 text, cut on a character boundary."""
+    end = min(limit, len(raw))
+    while 0 < end < len(raw) and raw[end] & 0xC0 == 0x80:
+        end -= 1
+    # Invalid bytes show as \x escapes so the excerpt says exactly what was there.
+    text = raw[:end].decode("utf-8", errors="backslashreplace")
+    while len(text.encode("utf-8", "surrogatepass")) > limit:
+        text = text[:-1]
+    return text + "…" if end < len(raw) else text

@@ -1,0 +1,36 @@
+"""The human report: one self-contained, escaped HTML file with a restrictive CSP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dialogdata.codes import describe
+
+
+def render_summary(context: dict[str, Any]) -> str:
+    """Render `summary.html` from the build's figures; every value is HTML-escaped."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dialogdata.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("summary.html").render(describe=_describe, **context)
+
+
+def write_summary(path: Path, context: dict[str, Any]) -> None:
+    """Write the summary report to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_summary(context), encoding="utf-8")
+
+
+def _describe(code: str) -> str:
+    """Return a code's meaning, or an empty string for a code from a newer version."""
+    try:
+        return describe(code)
+    except KeyError:
+        return ""

@@ -1,0 +1,80 @@
+import json
+
+import pytest
+
+import dialogdata as dd
+from dialogdata.errors import InputError
+from dialogdata.ingest import Reader
+
+GOOD = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+
+
+def test_reader_accounts_for_every_record(examples):
+    reader = Reader([examples])
+    dialogues = list(reader)
+    assert sum(r.records for r in reader.reports) == len(dialogues) + reader.n_rejected
+    assert {r.format for r in reader.reports} == {"openai", "sharegpt"}
+    for reject in reader.rejects:
+        assert reject.path in {r.path for r in reader.reports}
+        assert reject.line is not None and reject.line >= 1
+
+
+def test_reader_rejects_name_file_line_and_reason(examples):
+    reader = Reader([examples])
+    list(reader)
+    by_code = {r.code: r for r in reader.rejects}
+    broken = by_code["json.invalid"]
+    assert (broken.path, broken.line) == ("clinic_openai.jsonl", 7)
+    assert by_code["format.unknown_role"].message.endswith("found 'customer'")
+    assert "conversations" in by_code["format.missing_field"].message
+
+
+def test_reader_sources_point_at_the_physical_line(examples):
+    for dialogue in dd.read(examples):
+        source = dialogue.source
+        path = examples / source.path
+        line = path.read_text(encoding="utf-8").splitlines()[source.line - 1]
+        assert line.strip() in ("{",) or line.startswith("{")
+
+
+def test_reader_unsupported_and_undetected_files_do_not_stop_others(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    (tmp_path / "other.jsonl").write_text(json.dumps({"q": "x", "a": "y"}) + "\n", encoding="utf-8")
+    (tmp_path / "zgood.jsonl").write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    reader = Reader([tmp_path])
+    dialogues = list(reader)
+    assert len(dialogues) == 1
+    assert sorted(r.code for r in reader.rejects) == ["file.unsupported", "format.undetected"]
+    assert sum(r.records for r in reader.reports) == 3
+
+
+def test_reader_skips_hidden_files_and_sorts(tmp_path):
+    for name in ("b.jsonl", "a.jsonl", ".hidden.jsonl", "sub/c.jsonl"):
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    assert [f.rel for f in Reader([tmp_path]).files] == ["a.jsonl", "b.jsonl", "sub/c.jsonl"]
+
+
+def test_reader_format_override_and_unknown_format(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    reader = Reader([path], format="sharegpt")
+    assert list(reader) == []
+    assert [r.code for r in reader.rejects] == ["format.missing_field"]
+    with pytest.raises(dd.errors.UsageError):
+        Reader([path], format="nope")
+
+
+def test_reader_missing_path_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file or folder"):
+        Reader([tmp_path / "missing"])
+
+
+def test_identical_dialogues_from_different_formats_share_an_id(tmp_path):
+    share = {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]}
+    (tmp_path / "a.jsonl").write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps([share]), encoding="utf-8")
+    a, b = dd.read(tmp_path)
+    assert a.id == b.id
+    assert (a.source.format, b.source.format) == ("openai", "sharegpt")
