@@ -37,9 +37,12 @@ pytest: $(DEV_STAMP)
 
 test: lint typecheck pytest
 
-bench: $(DEV_STAMP)
-	$(BIN)/pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/bench_schema.py
+# Peers (pydantic, ...) go into their own venv, never into the project's.
+BENCH_VENV := .bench/venv
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
+	$(BENCH_VENV)/bin/python benchmarks/bench_schema.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache .hypothesis
