@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from dialogdata._io import JsonlWriter, dumps, sha256_file
-from dialogdata.augmenters import Augmenter, RoleSwap
-from dialogdata.errors import UsageError
+from dialogdata.augmenters import Augmenter
 from dialogdata.export import Staging, assign_split, check_output, check_ratios, get_exporter
 from dialogdata.export.publish import SUCCESS
 from dialogdata.ingest import FileReport, Reader, Reject
+from dialogdata.registry import resolve
 from dialogdata.reports import Metrics, write_summary
 from dialogdata.schemas import Dialogue
 from dialogdata.validators import Consistency, Issue
 from dialogdata.validators.consistency import EMPTY_TURN, ENDS_WITH_USER, ROLE_ORDER
 
-AUGMENTERS: dict[str, type[Augmenter]] = {"role_swap": RoleSwap}
 DEFAULT_DROP = (ROLE_ORDER, EMPTY_TURN, ENDS_WITH_USER)
 DEFAULT_SPLITS = {"train": 0.9, "validation": 0.1}
 FATES = ("kept", "rejected", "filtered", "deduplicated")
@@ -102,12 +101,9 @@ class _Options:
 
 
 def _augmenter(name: str, seed: int) -> Augmenter:
-    """Return the built-in augmenter `name`, or raise a `UsageError` listing them."""
-    try:
-        return AUGMENTERS[name](seed=seed)
-    except KeyError:
-        known = ", ".join(sorted(AUGMENTERS))
-        raise UsageError(f"unknown augmenter {name!r}; expected one of: {known} (or none)") from None
+    """Return the built-in augmenter `name` (a `UsageError` lists them)."""
+    cls: type[Augmenter] = resolve("augmenter", name)
+    return cls(seed=seed)
 
 
 class _Run:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dialogdata._io import dumps
-from dialogdata.errors import UsageError
+from dialogdata.registry import resolve
 from dialogdata.schemas import Dialogue, Role, Turn
 
 
@@ -43,17 +43,10 @@ def _openai_message(turn: Turn) -> dict[str, Any]:
     return message
 
 
-EXPORTERS: dict[str, Callable[[Dialogue], dict[str, Any]]] = {"openai": to_openai}
-
-
 def get_exporter(name: str) -> Callable[[Dialogue], dict[str, Any]]:
-    """Return the record builder of format `name`, or raise a `UsageError` listing the known ones."""
-    try:
-        return EXPORTERS[name]
-    except KeyError:
-        raise UsageError(
-            f"unknown output format {name!r}; expected one of: {', '.join(sorted(EXPORTERS))}"
-        ) from None
+    """Return the record builder of format `name` (a `UsageError` lists the known ones)."""
+    exporter: Callable[[Dialogue], dict[str, Any]] = resolve("exporter", name)
+    return exporter
 
 
 def write(dialogues: Iterable[Dialogue], path: str | Path, *, format: str = "openai") -> int:

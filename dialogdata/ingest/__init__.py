@@ -1,11 +1,10 @@
 """Ingest: containers (bytes -> raw records) and formats (raw record -> Dialogue)."""
 
-from dialogdata.ingest.formats import FORMATS, detect_format, get_format
+from dialogdata.ingest.formats import detect_format, get_format
 from dialogdata.ingest.reader import FileReport, Reader, discover, read
 from dialogdata.ingest.records import Reject
 
 __all__ = [
-    "FORMATS",
     "FileReport",
     "Reader",
     "Reject",

@@ -1,7 +1,9 @@
 import pytest
 
 from dialogdata.errors import UsageError
-from dialogdata.ingest.formats import OpenAI, RecordError, ShareGPT, detect_format, get_format
+from dialogdata.ingest.formats import RecordError, detect_format, get_format
+from dialogdata.ingest.formats.openai import OpenAI
+from dialogdata.ingest.formats.sharegpt import ShareGPT
 from dialogdata.schemas import Role
 
 TOOL_RECORD = {

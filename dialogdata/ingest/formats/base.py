@@ -1,0 +1,143 @@
+"""What every record format shares: the `Format` base, parse results and field readers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import orjson
+
+from dialogdata.ingest.text import normalize_text
+from dialogdata.schemas import JSON, Role, Turn
+
+
+class RecordError(Exception):
+    """A record that cannot become a dialogue; `code` is a stable reject code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Parsed:
+    """What a format makes of one record, before it becomes a `Dialogue`."""
+
+    __slots__ = ("meta", "normalizations", "source_id", "tools", "turns")
+
+    def __init__(self) -> None:
+        self.turns: list[Turn] = []
+        self.tools: tuple[JSON, ...] = ()
+        self.meta: dict[str, JSON] = {}
+        self.source_id: str | None = None
+        self.normalizations: set[str] = set()
+
+    def text(self, value: object, where: str) -> str:
+        """Return `value` as normalised text, or raise a `format.bad_type` error."""
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise RecordError("format.bad_type", f"{where}: expected text, found {kind(value)}")
+        return normalize_text(value, self.normalizations)
+
+
+class Format:
+    """Base of the record formats; a subclass names its keys and fills `parse`."""
+
+    name: ClassVar[str]
+    turns_key: ClassVar[str]
+
+    def claims(self, record: Mapping[str, Any]) -> bool:
+        """Tell whether `record` looks like this format (used to detect a file's format)."""
+        turns = record.get(self.turns_key)
+        return isinstance(turns, list) and bool(turns) and self.claims_turn(turns[0])
+
+    def claims_turn(self, turn: object) -> bool:
+        """Tell whether one turn object looks like this format's turns."""
+        raise NotImplementedError
+
+    def parse(self, record: Mapping[str, Any]) -> Parsed:
+        """Turn one record into turns, tools and meta, or raise `RecordError`."""
+        out = Parsed()
+        turns = require_list(record, self.turns_key)
+        for position, item in enumerate(turns):
+            if not isinstance(item, dict):
+                where = f"{self.turns_key}[{position}]"
+                raise RecordError("format.bad_type", f"{where}: expected an object, found {kind(item)}")
+            out.turns.append(self.parse_turn(item, f"{self.turns_key}[{position}]", out))
+        if not out.turns:
+            raise RecordError(
+                "format.no_turns", f"expected at least one turn in '{self.turns_key}', found none"
+            )
+        out.tools = read_tools(record.get("tools"))
+        out.source_id = source_id_of(record)
+        out.meta = {k: v for k, v in record.items() if k not in (self.turns_key, "tools", "id")}
+        return out
+
+    def parse_turn(self, item: Mapping[str, Any], where: str, out: Parsed) -> Turn:
+        """Turn one turn object into a `Turn`."""
+        raise NotImplementedError
+
+
+def kind(value: object) -> str:
+    """Name a JSON value's type the way a user reads it."""
+    names = {dict: "an object", list: "a list", str: "text", bool: "a boolean", type(None): "null"}
+    return names.get(
+        type(value),
+        f"a number ({value!r})" if isinstance(value, int | float) else type(value).__name__,
+    )
+
+
+def require_list(record: Mapping[str, Any], key: str) -> list[Any]:
+    """Return `record[key]` as a list, or raise a reject naming what was found."""
+    if key not in record:
+        keys = ", ".join(sorted(map(str, record))) or "none"
+        raise RecordError("format.missing_field", f"expected a '{key}' list, found keys: {keys}")
+    value = record[key]
+    if not isinstance(value, list):
+        raise RecordError("format.bad_type", f"'{key}': expected a list, found {kind(value)}")
+    return value
+
+
+def to_role(value: object, roles: Mapping[str, Role], where: str) -> Role:
+    """Map a role or speaker name onto `Role`, or raise `format.unknown_role`."""
+    if isinstance(value, str) and value.strip().lower() in roles:
+        return roles[value.strip().lower()]
+    known = ", ".join(sorted(roles))
+    raise RecordError("format.unknown_role", f"{where}: expected one of {known}; found {value!r}")
+
+
+def optional_str(value: object, where: str) -> str | None:
+    """Return `value` when it is text or null, else raise `format.bad_type`."""
+    if value is None or isinstance(value, str):
+        return value
+    raise RecordError("format.bad_type", f"{where}: expected text, found {kind(value)}")
+
+
+def arguments_text(value: object) -> str:
+    """Keep tool arguments as the source gave them: text stays text, objects become compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def read_tools(value: object) -> tuple[JSON, ...]:
+    """Read declared tools: a list, or a JSON string holding one (as ShareGPT exports do)."""
+    if isinstance(value, str) and value.strip():
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise RecordError("format.bad_type", "'tools': expected a JSON list of tool schemas") from None
+    if value is None or value == "":
+        return ()
+    if not isinstance(value, list):
+        raise RecordError("format.bad_type", f"'tools': expected a list, found {kind(value)}")
+    return tuple(value)
+
+
+def source_id_of(record: Mapping[str, Any]) -> str | None:
+    """Return the record's own id, if it has one, as text."""
+    value = record.get("id")
+    return None if value is None else str(value)
