@@ -54,6 +54,7 @@ def build(
     *,
     to: str = "openai",
     format: str = "auto",
+    mapping: str | Path | None = None,
     augment: Sequence[str] = (),
     seed: int = 0,
     splits: dict[str, float] | None = None,
@@ -67,12 +68,14 @@ def build(
     >>> result = build("examples/raw", "out/demo", overwrite=True)  # doctest: +SKIP
     >>> result.fates["kept"], result.report  # doctest: +SKIP
     """
-    options = _Options(to, format, tuple(augment), seed, check_ratios(splits or DEFAULT_SPLITS), tuple(drop))
+    ratios = check_ratios(splits or DEFAULT_SPLITS)
+    mapping_name = Path(mapping).name if mapping is not None else None
+    options = _Options(to, format, mapping_name, tuple(augment), seed, ratios, tuple(drop))
     get_exporter(to)
     augmenters = [_augmenter(name, seed) for name in options.augment]
     out = Path(out)
     check_output(out, overwrite=overwrite)
-    reader = Reader([raw] if isinstance(raw, str | Path) else list(raw), format=format)
+    reader = Reader([raw] if isinstance(raw, str | Path) else list(raw), format=format, mapping=mapping)
     staging = Staging(out)
     try:
         run = _Run(staging.path, options, augmenters)
@@ -94,6 +97,7 @@ class _Options:
 
     to: str
     format: str
+    mapping: str | None
     augment: tuple[str, ...]
     seed: int
     splits: dict[str, float]
@@ -217,7 +221,9 @@ class _Run:
             "sha256": report.sha256,
             "container": report.container,
             "format": report.format,
+            "compression": report.compression,
             "encoding": report.encoding,
+            "evidence": report.evidence,
             "records": fates["source_records"],
             "fates": fates,
             "reject_codes": dict(sorted(report.reject_codes.items())),
@@ -239,12 +245,14 @@ class _Run:
             "issue_examples": dict(sorted(self.metrics.examples.items())),
             "reject_codes": dict(sorted(self.reader.reject_codes().items())),
             "rejects": self.reject_examples,
+            "skipped": self.reader.skipped,
         }
 
     def _manifest(
         self, inputs: list[dict[str, Any]], fates: dict[str, int], gate: dict[str, Any]
     ) -> dict[str, Any]:
         """Return `manifest.json`: inputs, config, seed, versions, fates, gate and output hashes."""
+        assert self.reader is not None
         outputs = [
             {
                 "path": path.relative_to(self.folder).as_posix(),
@@ -260,6 +268,7 @@ class _Run:
             "config": {
                 "to": options.to,
                 "format": options.format,
+                "mapping": options.mapping,
                 "augment": list(options.augment),
                 "splits": options.splits,
                 "drop": list(options.drop),
@@ -272,6 +281,7 @@ class _Run:
             "fates": fates,
             "gate": gate,
             "inputs": inputs,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.reader.skipped],
             "outputs": outputs,
         }
 

@@ -51,6 +51,9 @@ def build(
         str,
         typer.Option("--format", help="Input format (openai, sharegpt), or auto to detect per file."),
     ] = "auto",
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="A mapping file (TOML or JSON) for shapes not detected.")
+    ] = None,
     augment: Annotated[
         str, typer.Option("--augment", help="Comma-separated augmenters (role_swap), or none.")
     ] = "none",
@@ -77,6 +80,7 @@ def build(
         paths[-1],
         to=to,
         format=format,
+        mapping=mapping,
         augment=names,
         seed=seed,
         splits=splits,
@@ -85,6 +89,30 @@ def build(
     )
     _print_summary(result)
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def inspect(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to look at.")],
+    format: Annotated[
+        str, typer.Option("--format", help="Input format, or auto to detect per file.")
+    ] = "auto",
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="A mapping file (TOML or JSON).")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON for machines instead of tables.")
+    ] = False,
+) -> None:
+    """Show each file's container, encoding and detected format (with the evidence), counts, a sample
+    dialogue and the first rejects, without writing anything."""
+    from dialogdata.ingest.inspection import inspect_files
+
+    found = _guard(inspect_files, paths, format=format, mapping=mapping)
+    if as_json:
+        import orjson
+
+        typer.echo(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+        return
+    _print_inspection(found)
 
 
 @app.command()
@@ -128,6 +156,54 @@ def _file_progress() -> Callable[[str, int, int], None] | None:
         console.print(f"[dim]reading[/dim] {number}/{total} {path}", highlight=False, markup=True)
 
     return on_file
+
+
+def _print_inspection(found: dict[str, Any]) -> None:
+    """Render the inspection as rich tables on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    table = Table(title="inputs", show_lines=False)
+    for column in ("file", "container", "encoding", "format", "records", "dialogues", "rejected"):
+        table.add_column(
+            column, justify="right" if column in ("records", "dialogues", "rejected") else "left"
+        )
+    for f in found["files"]:
+        container = f["container"] + (f"+{f['compression']}" if f["compression"] else "")
+        row = (
+            f["path"],
+            container,
+            f["encoding"] or "",
+            f["format"] or "-",
+            f["records"],
+            f["dialogues"],
+            f["rejected"],
+        )
+        table.add_row(*map(str, row))
+    console.print(table)
+    for f in found["files"]:
+        console.print(f"\n[bold]{_escape(f['path'])}[/bold]: {_escape(f['evidence'] or 'no known format')}")
+        for turn in f["sample"] or []:
+            console.print(f"  [cyan]{turn['role']:>9}[/cyan]  {_escape(_short(turn['content']))}")
+        for reject in f["first_rejects"]:
+            where = reject["source"]["line"] or reject["source"]["key"] or ""
+            console.print(f"  [red]reject[/red] line {where}: {reject['code']}: {_escape(reject['message'])}")
+    for skipped in found["skipped"]:
+        console.print(f"[dim]skipped {_escape(skipped['path'])}: {_escape(skipped['reason'])}[/dim]")
+
+
+def _escape(text: str) -> str:
+    """Escape rich markup in untrusted text."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _short(text: str, width: int = 100) -> str:
+    """One line of at most `width` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _print_summary(result: Any) -> None:

@@ -13,6 +13,11 @@ Kind = Literal["format", "exporter", "augmenter"]
 FORMATS: dict[str, str] = {
     "openai": "dialogdata.ingest.formats.openai:OpenAI",
     "sharegpt": "dialogdata.ingest.formats.sharegpt:ShareGPT",
+    "chatglm3": "dialogdata.ingest.formats.chatglm3:ChatGLM3",
+    "alpaca": "dialogdata.ingest.formats.alpaca:Alpaca",
+    "utterances": "dialogdata.ingest.formats.utterances:Utterances",
+    "qa": "dialogdata.ingest.formats.qa:QA",
+    "utterance_table": "dialogdata.ingest.formats.tables:UtteranceTable",
 }
 EXPORTERS: dict[str, str] = {
     "openai": "dialogdata.export.formats:to_openai",

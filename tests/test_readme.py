@@ -28,5 +28,24 @@ def test_readme_python_snippets_run(snippet, tmp_path, monkeypatch, capsys):
 
 
 def test_readme_documents_every_code():
-    table = dict(re.findall(r"^\| `([a-z_.]+)` \| (.+?) \|$", README, flags=re.MULTILINE))
+    table = dict(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| (.+?) \|$", README, flags=re.MULTILINE))
     assert table == {**REJECT_CODES, **ISSUE_CODES, **FILTER_CODES}
+
+
+def test_readme_mapping_examples_are_the_shipped_files():
+    blocks = re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL)
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "examples" / "mappings").glob("*.toml")}
+    assert sorted(blocks) == sorted(shipped.values())
+
+
+def test_readme_mapping_examples_ingest(tmp_path):
+    import dialogdata as dd
+
+    folder = ROOT / "examples" / "mappings"
+    clinic = list(dd.read(folder / "clinic_export.json", mapping=folder / "clinic_export.toml"))
+    assert [d.source.source_id for d in clinic] == ["c-0001", "c-0002"]
+    assert [t.role.value for t in clinic[0].turns] == ["system", "user", "assistant"]
+    assert clinic[1].meta == {"department": "儿科"}
+    daily = list(dd.read(folder / "dailydialog.txt", mapping=folder / "dailydialog.toml"))
+    assert [len(d.turns) for d in daily] == [4, 2]
+    assert daily[1].turns[1].content == "请立即在手机银行挂失，补卡费 10 元。"

@@ -1,7 +1,8 @@
 """Ingest: containers (bytes -> raw records) and formats (raw record -> Dialogue)."""
 
+from dialogdata.ingest.files import discover
 from dialogdata.ingest.formats import detect_format, get_format
-from dialogdata.ingest.reader import FileReport, Reader, discover, read
+from dialogdata.ingest.reader import FileReport, Reader, read
 from dialogdata.ingest.records import Reject
 
 __all__ = [

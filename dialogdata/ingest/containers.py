@@ -1,92 +1,148 @@
-"""Containers: bytes of one file -> raw records, each with its 1-based line and index."""
+"""Containers: the bytes of one input -> raw records, each with its 1-based line (or row, or key)."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
 
 import orjson
 
-from dialogdata.ingest.records import RawRecord
+from dialogdata.ingest.encoding import decode_text, iter_lines
+from dialogdata.ingest.records import Limits, RawRecord
 
 _BOM = b"\xef\xbb\xbf"
 # Strings first, so brackets and commas inside them are skipped; the rest is structure.
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
 _CLOSER = {b"[": b"]", b"{": b"}"}
 
-CONTAINERS = ("jsonl", "json")
-SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 
-
-def container_of(path: Path) -> str | None:
-    """Return the container name for `path` by its suffix, or None when unsupported."""
-    return SUFFIXES.get(path.suffix.lower())
-
-
-def iter_jsonl(path: Path) -> Iterator[RawRecord]:
+def iter_jsonl(stream: IO[bytes], encoding: str, limits: Limits) -> Iterator[RawRecord]:
     """Yield one record per non-blank line; a bad line becomes an error record, not a stop."""
-    with path.open("rb") as stream:
-        index = 0
-        for number, raw in enumerate(stream, start=1):
-            if number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM) :]
-            if not raw.strip():
-                continue
-            yield _parse(raw.rstrip(b"\r\n"), index=index, line=number)
-            index += 1
+    lines = (
+        _utf8_lines(stream, limits)
+        if encoding in ("utf-8", "utf-8-sig")
+        else _decoded_lines(stream, encoding)
+    )
+    index = 0
+    for number, raw, error in lines:
+        if error is None and not raw.strip():
+            continue
+        yield (
+            RawRecord(index=index, line=number, raw=raw, error=error)
+            if error
+            else parse_json(raw, index=index, line=number, limits=limits)
+        )
+        index += 1
 
 
-def iter_json(path: Path) -> Iterator[RawRecord]:
-    """Yield the records of a JSON file: an array, an object keyed by id, or JSON Lines."""
-    data = path.read_bytes()
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
+def _utf8_lines(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, bytes, tuple[str, str] | None]]:
+    """Yield (line number, bytes, error) for UTF-8 input, never holding more than one record in memory."""
+    number = 0
+    while True:
+        raw = stream.readline(limits.max_record_bytes + 1)
+        if not raw:
+            return
+        number += 1
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if len(raw) > limits.max_record_bytes and not raw.endswith(b"\n"):
+            size = len(raw) + _skip_line(stream)
+            message = f"expected a record of at most {limits.max_record_bytes:,} bytes, found {size:,}"
+            yield number, raw[:1024], ("record.too_large", message)
+            continue
+        yield number, raw.rstrip(b"\r\n"), None
+
+
+def _skip_line(stream: IO[bytes]) -> int:
+    """Read past the rest of an over-long line; return how many bytes were skipped."""
+    skipped = 0
+    while chunk := stream.readline(1 << 20):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _decoded_lines(stream: IO[bytes], encoding: str) -> Iterator[tuple[int, bytes, tuple[str, str] | None]]:
+    """Yield (line number, UTF-8 bytes, error) for input in another encoding, line by line."""
+    for line in iter_lines(cast(BinaryIO, stream), encoding):
+        if line.text is None:
+            yield line.number, line.raw, ("encoding.invalid", line.error or f"expected {encoding} text")
+        else:
+            yield line.number, line.text.encode("utf-8", "surrogatepass"), None
+
+
+def read_document(
+    stream: IO[bytes], encoding: str, limits: Limits
+) -> tuple[bytes | None, tuple[str, str] | None]:
+    """Read a whole document as UTF-8 bytes, or return why it cannot be (too large, bad encoding)."""
+    data = stream.read(limits.max_document_bytes + 1)
+    if len(data) > limits.max_document_bytes:
+        return None, ("file.too_large", f"expected a document of at most {limits.max_document_bytes:,} bytes")
+    if encoding in ("utf-8", "utf-8-sig"):
+        return data.removeprefix(_BOM), None
+    text, error = decode_text(data, encoding)
+    if text is None:
+        return None, ("encoding.invalid", error or f"expected {encoding} text")
+    return text.encode("utf-8", "surrogatepass"), None
+
+
+def iter_json(
+    stream: IO[bytes], encoding: str, limits: Limits, *, whole: bool = False
+) -> Iterator[RawRecord]:
+    """Yield the records of a JSON file: an array, an object keyed by id, one record, or JSON Lines.
+
+    With `whole`, an object is one record however it looks (a mapping's `records` path digs into it).
+    """
+    data, error = read_document(stream, encoding, limits)
+    if data is None:
+        yield RawRecord(index=0, line=None, error=error)
+        return
     body = data.lstrip()
     if not body:
         return
     if body[:1] == b"[":
-        yield from _iter_array(data)
+        yield from _iter_array(data, limits)
         return
     try:
-        whole = orjson.loads(data)
+        document = orjson.loads(data)
     except orjson.JSONDecodeError:
         # Not one document: JSON Lines saved as .json is the common case.
-        yield from iter_jsonl(path)
+        yield from iter_jsonl(io.BytesIO(data), "utf-8", limits)
         return
-    yield from _iter_object(whole, data)
+    yield from _iter_object(document, data, split=not whole)
 
 
-def _iter_object(whole: object, data: bytes) -> Iterator[RawRecord]:
+def _iter_object(document: object, data: bytes, *, split: bool) -> Iterator[RawRecord]:
     """Yield a single record, or one record per value of an object keyed by id."""
-    if _is_keyed_by_id(whole):
-        assert isinstance(whole, dict)
-        for index, (key, value) in enumerate(whole.items()):
-            yield RawRecord(index=index, line=None, key=str(key), raw=orjson.dumps(value), data=value)
+    if split and isinstance(document, dict) and _is_keyed_by_id(document):
+        for index, (key, value) in enumerate(document.items()):
+            yield RawRecord(index=index, line=None, key=str(key), data=value)
         return
-    yield RawRecord(index=0, line=1, raw=data, data=whole)
+    yield RawRecord(index=0, line=1, raw=data, data=document)
 
 
 def _is_keyed_by_id(whole: object) -> bool:
     """Tell an object keyed by id (every value an object, none a turn list) from a single record."""
     if not isinstance(whole, dict) or not whole:
         return False
-    return all(isinstance(v, dict) for v in whole.values()) and not _looks_like_record(whole)
+    return all(isinstance(v, dict) for v in whole.values()) and not any(
+        isinstance(v, list) for v in whole.values()
+    )
 
 
-def _looks_like_record(obj: dict[str, object]) -> bool:
-    """Tell a single dialogue record from an object keyed by id: records hold turn lists."""
-    return any(isinstance(v, list) for v in obj.values())
-
-
-def _iter_array(data: bytes) -> Iterator[RawRecord]:
+def _iter_array(data: bytes, limits: Limits) -> Iterator[RawRecord]:
     """Yield each element of a top-level JSON array, parsed alone so one bad element stays alone."""
+    line, counted = 1, 0
     for index, (start, end) in enumerate(_array_spans(data)):
         element = data[start:end]
         # The line of the element's first byte, not of the comma before it.
         first = start + len(element) - len(element.lstrip())
-        line = data.count(b"\n", 0, first) + 1
-        yield _parse(element.strip(), index=index, line=line)
+        line += data.count(b"\n", counted, first)
+        counted = first
+        yield parse_json(element.strip(), index=index, line=line, limits=limits)
 
 
 def _array_spans(data: bytes) -> Iterator[tuple[int, int]]:
@@ -125,14 +181,46 @@ def _last_spans(data: bytes, start: int, close: re.Match[bytes]) -> Iterator[tup
         yield close.end(), len(data)
 
 
-def _parse(raw: bytes, *, index: int, line: int | None) -> RawRecord:
+def parse_json(raw: bytes, *, index: int, line: int | None, limits: Limits) -> RawRecord:
     """Parse one JSON value; errors become an error record with a stable code."""
+    if len(raw) > limits.max_record_bytes:
+        message = f"expected a record of at most {limits.max_record_bytes:,} bytes, found {len(raw):,}"
+        return RawRecord(index=index, line=line, raw=raw[:1024], error=("record.too_large", message))
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        message = f"expected UTF-8 text, found byte 0x{raw[exc.start]:02x} at offset {exc.start}"
-        return RawRecord(index=index, line=line, raw=raw, error=("encoding.invalid", message))
-    try:
-        return RawRecord(index=index, line=line, raw=raw, data=orjson.loads(text))
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return RawRecord(index=index, line=line, raw=raw, error=("json.invalid", f"expected JSON: {exc}"))
+        return RawRecord(index=index, line=line, raw=raw, error=_json_error(raw, exc))
+    # Counting brackets in C first: a record with fewer brackets than the limit cannot nest past it.
+    if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _too_deep(data, limits.max_depth):
+        message = f"expected nesting of at most {limits.max_depth} levels"
+        return RawRecord(index=index, line=line, raw=raw, error=("record.too_deep", message))
+    return RawRecord(index=index, line=line, raw=raw, data=data)
+
+
+def _json_error(raw: bytes, exc: orjson.JSONDecodeError) -> tuple[str, str]:
+    """Classify a parse failure: bad UTF-8, nesting past the parser's limit, or bad JSON."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return (
+            "encoding.invalid",
+            f"expected UTF-8 text, found byte 0x{raw[bad.start]:02x} at offset {bad.start}",
+        )
+    if "recursion" in str(exc).lower():
+        return "record.too_deep", f"expected nesting the parser can hold: {exc}"
+    return "json.invalid", f"expected JSON: {exc}"
+
+
+def _too_deep(data: Any, limit: int) -> bool:
+    """Tell whether containers nest deeper than `limit` (iteratively, so a deep value cannot crash us)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((item, depth + 1) for item in value if isinstance(item, dict | list))
+    return False

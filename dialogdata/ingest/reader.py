@@ -2,66 +2,50 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import itertools
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from dialogdata._io import sha256_file
-from dialogdata.errors import InputError
-from dialogdata.ingest.containers import container_of, iter_json, iter_jsonl
+from dialogdata.ingest.containers import iter_json, iter_jsonl
+from dialogdata.ingest.documents import iter_text, iter_yaml
+from dialogdata.ingest.encoding import detect_encoding
+from dialogdata.ingest.files import InputFile, LimitError, Skipped, discover, iter_members, open_input
 from dialogdata.ingest.formats import Format, RecordError, detect_format, get_format
-from dialogdata.ingest.records import RawRecord, Reject, excerpt
+from dialogdata.ingest.mapping import DialogueMapping, dig, load_mapping
+from dialogdata.ingest.records import Limits, RawRecord, Reject
+from dialogdata.ingest.tabular import iter_arrow, iter_csv, iter_hf_dataset, iter_parquet
 from dialogdata.schemas import Dialogue, Source
 
 DETECT_SAMPLE = 64
+HEAD_BYTES = 1 << 16
 RejectSink = Callable[[Reject], None]
-
-
-class InputFile(msgspec.Struct, frozen=True):
-    """A file to read: where it is, and its path relative to the input root (used in reports)."""
-
-    path: Path
-    rel: str
+# What a broken or hostile file raises while being read: each ends that file, never the run.
+FILE_ERRORS = (OSError, EOFError, LimitError, zipfile.BadZipFile, zlib.error, gzip.BadGzipFile, ValueError)
 
 
 class FileReport(msgspec.Struct, kw_only=True):
-    """What reading one file found: its hash, container, format and record counts."""
+    """What reading one input found: its hash, container, encoding, format (with evidence) and counts."""
 
     path: str
     sha256: str = ""
     container: str | None = None
-    format: str | None = None
+    compression: str | None = None
     encoding: str | None = None
+    format: str | None = None
+    evidence: str = ""
     records: int = 0
     dialogues: int = 0
     rejected: int = 0
     reject_codes: dict[str, int] = {}
-
-
-def discover(paths: Sequence[str | Path]) -> list[InputFile]:
-    """List the files under `paths` in sorted order, skipping hidden files and folders.
-
-    With several roots, each relative path starts with its root's name so that they stay apart.
-    """
-    found: list[InputFile] = []
-    for given in paths:
-        root = Path(given)
-        prefix = f"{root.name}/" if len(paths) > 1 else ""
-        if root.is_file():
-            found.append(InputFile(root, root.name))
-        elif root.is_dir():
-            for path in sorted(root.rglob("*")):
-                rel = path.relative_to(root)
-                if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-                    found.append(InputFile(path, prefix + rel.as_posix()))
-        else:
-            raise InputError(
-                "no such file or folder; give a file or a folder of raw dialogues", path=str(given)
-            )
-    return found
 
 
 class Reader:
@@ -72,53 +56,114 @@ class Reader:
         paths: Sequence[str | Path],
         *,
         format: str = "auto",
+        mapping: DialogueMapping | str | Path | None = None,
+        limits: Limits | None = None,
         on_reject: RejectSink | None = None,
     ) -> None:
-        self.files = discover(paths)
+        self.files, self.skipped = discover(paths)
         self.format = None if format == "auto" else get_format(format)
+        self.mapping = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
+        self.limits = limits or Limits()
         self.rejects: list[Reject] = []
         self.on_reject: RejectSink = on_reject or self.rejects.append
         self.reports: list[FileReport] = []
 
     def __iter__(self) -> Iterator[Dialogue]:
-        """Yield every dialogue of every file, file by file in sorted order."""
+        """Yield every dialogue of every input, in sorted path order."""
         for item in self.files:
-            report = FileReport(path=item.rel, sha256=_sha256(item.path), container=container_of(item.path))
-            self.reports.append(report)
-            yield from self._read_file(item, report)
+            yield from self._read_input(item)
+
+    def _read_input(self, item: InputFile) -> Iterator[Dialogue]:
+        """Yield the dialogues of one input, or of each member of a zip archive."""
+        try:
+            members = list(iter_members(item))
+        except FILE_ERRORS as exc:
+            report = self._report(item)
+            self._reject(report, _file_reject(item.rel, "archive.corrupt", f"cannot open the archive: {exc}"))
+            return
+        for member in members:
+            if isinstance(member, InputFile) and member.container == "text" and not self._text_mapped(member):
+                member = Skipped(
+                    member.rel, "plain text: give a mapping with turn_separator or blocks = true"
+                )
+            if isinstance(member, Skipped):
+                self.skipped.append(member)
+            else:
+                yield from self._read_file(member, self._report(member))
+
+    def _text_mapped(self, item: InputFile) -> bool:
+        """Tell whether a plain-text input has a mapping that says how to split it."""
+        m = self.mapping
+        return m is not None and m.applies_to(item.rel) and bool(m.turn_separator or m.blocks)
+
+    def _report(self, item: InputFile) -> FileReport:
+        """Start the report of one input."""
+        digest = _sha256(item.path) if item.member is None else ""
+        report = FileReport(
+            path=item.rel, sha256=digest, container=item.container, compression=item.compression
+        )
+        self.reports.append(report)
+        return report
 
     def _read_file(self, item: InputFile, report: FileReport) -> Iterator[Dialogue]:
-        """Yield one file's dialogues; a file that cannot be read becomes one reject."""
-        records = _iter_records(item.path, report.container)
+        """Yield one file's dialogues; a failure part-way rejects the rest of the file, never the run."""
+        mapping = self.mapping if self.mapping and self.mapping.applies_to(item.rel) else None
+        records = self._records(item, report, mapping)
         try:
             sample = list(itertools.islice(records, DETECT_SAMPLE))
-        except OSError as exc:
-            self._reject(
-                report,
-                Reject(code="file.unreadable", message=str(exc), path=item.rel, line=None, index=None),
-            )
+            fmt = self._choose_format(sample, mapping, report)
+            stream: Iterator[RawRecord] = itertools.chain(sample, records)
+            if fmt is not None and fmt.grouping:
+                stream = _grouped(stream, fmt, self, item.rel, report)
+            for raw in stream:
+                report.records += 1
+                dialogue = self._convert(raw, fmt, item.rel, report)
+                if dialogue is not None:
+                    report.dialogues += 1
+                    yield dialogue
+        except FILE_ERRORS as exc:
+            code = "file.too_large" if isinstance(exc, LimitError) else "file.unreadable"
+            message = f"reading stopped after {report.records} records: {exc}"
+            self._reject(report, _file_reject(item.rel, code, message))
+
+    def _records(
+        self, item: InputFile, report: FileReport, mapping: DialogueMapping | None
+    ) -> Iterator[RawRecord]:
+        """Open the input and yield its raw records, expanded by the mapping's `records` path."""
+        records = _open_records(item, report, mapping, self.limits)
+        if mapping is None or not mapping.records:
+            yield from records
             return
-        if report.container is None:
-            message = f"expected one of .json, .jsonl, .ndjson; found {item.path.suffix or 'no extension'!r}"
-            self._reject(
-                report,
-                Reject(code="file.unsupported", message=message, path=item.rel, line=None, index=None),
-            )
-            return
-        fmt = self.format or detect_format(r.data for r in sample if r.error is None)
+        index = 0
+        for raw in records:
+            for expanded in _expand(raw, mapping.records, index):
+                index += 1
+                yield expanded
+
+    def _choose_format(
+        self, sample: list[RawRecord], mapping: DialogueMapping | None, report: FileReport
+    ) -> Format | None:
+        """Pick the format: --format, then the mapping, then detection on a sample of records."""
+        fmt: Format | None
+        if self.format is not None:
+            fmt, report.evidence = self.format, "given with --format"
+        elif mapping is not None and (mapped := mapping.to_format()) is not None:
+            fmt, report.evidence = mapped, "described by the mapping"
+        elif mapping is not None and mapping.format:
+            fmt, report.evidence = get_format(mapping.format), "named by the mapping"
+        else:
+            data = [r.data for r in sample if r.error is None]
+            fmt = detect_format(data)
+            if fmt is not None:
+                votes = sum(fmt.claims(d) if isinstance(d, dict) else fmt.claims_list(d) for d in data)
+                report.evidence = f"{votes} of {len(data)} sampled records look like {fmt.name}"
         report.format = fmt.name if fmt else None
-        report.encoding = "utf-8"
-        for raw in itertools.chain(sample, records):
-            report.records += 1
-            dialogue = self._convert(raw, fmt, item.rel, report)
-            if dialogue is not None:
-                report.dialogues += 1
-                yield dialogue
+        return fmt
 
     def _convert(self, raw: RawRecord, fmt: Format | None, rel: str, report: FileReport) -> Dialogue | None:
         """Turn one raw record into a dialogue, or reject it with its code."""
         try:
-            return _to_dialogue(raw, fmt, rel)
+            return _to_dialogue(raw, fmt, rel, report.encoding)
         except RecordError as exc:
             reject = Reject(
                 code=exc.code,
@@ -127,7 +172,7 @@ class Reader:
                 line=raw.line,
                 index=raw.index,
                 key=raw.key,
-                excerpt=excerpt(raw.raw),
+                excerpt=raw.excerpt(),
             )
             self._reject(report, reject)
             return None
@@ -150,55 +195,160 @@ class Reader:
         return Counter({c: n for r in self.reports for c, n in r.reject_codes.items()})
 
 
-def read(paths: str | Path | Iterable[str | Path], *, format: str = "auto") -> Iterator[Dialogue]:
+def read(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    format: str = "auto",
+    mapping: DialogueMapping | str | Path | None = None,
+) -> Iterator[Dialogue]:
     """Yield the dialogues in `paths` (files or folders); rejects are counted, not raised.
 
     >>> for dialogue in read("examples/raw"):  # doctest: +SKIP
     ...     print(dialogue.id, len(dialogue.turns))
     """
     given = [paths] if isinstance(paths, str | Path) else list(paths)
-    return iter(Reader(given, format=format))
+    return iter(Reader(given, format=format, mapping=mapping))
 
 
-def _iter_records(path: Path, container: str | None) -> Iterator[RawRecord]:
-    """Open `path` with the reader of its container."""
-    if container == "jsonl":
-        return iter_jsonl(path)
-    if container == "json":
-        return iter_json(path)
-    return iter(())
+def _open_records(
+    item: InputFile, report: FileReport, mapping: DialogueMapping | None, limits: Limits
+) -> Iterator[RawRecord]:
+    """Open one input with the reader of its container, detecting its encoding first."""
+    if item.container == "parquet":
+        yield from iter_parquet(item.path)
+        return
+    if item.container == "arrow":
+        yield from iter_arrow(item.path)
+        return
+    if item.container == "hf_dataset":
+        yield from iter_hf_dataset(item.path)
+        return
+    with open_input(item, max_bytes=limits.max_decompressed_bytes, buffer_size=HEAD_BYTES) as stream:
+        head = stream.peek(HEAD_BYTES)[:HEAD_BYTES]
+        complete = item.member is None and item.compression is None and len(head) >= item.path.stat().st_size
+        encoding = (mapping.encoding if mapping else None) or detect_encoding(head, complete=complete)
+        report.encoding = encoding
+        yield from _container_records(item, stream, encoding, mapping, limits)
 
 
-def _to_dialogue(raw: RawRecord, fmt: Format | None, rel: str) -> Dialogue:
+def _container_records(
+    item: InputFile, stream: Any, encoding: str, mapping: DialogueMapping | None, limits: Limits
+) -> Iterator[RawRecord]:
+    """Dispatch to the container's reader."""
+    if item.container == "jsonl":
+        yield from iter_jsonl(stream, encoding, limits)
+    elif item.container == "json":
+        yield from iter_json(stream, encoding, limits, whole=bool(mapping and mapping.records))
+    elif item.container in ("csv", "tsv"):
+        delimiter = (mapping.delimiter if mapping else None) or ("\t" if item.container == "tsv" else None)
+        yield from iter_csv(stream, encoding, limits, delimiter=delimiter)
+    elif item.container == "yaml":
+        yield from iter_yaml(stream, encoding, limits)
+    elif item.container == "text" and mapping is not None:
+        yield from iter_text(
+            stream, encoding, limits, turn_separator=mapping.turn_separator, blocks=mapping.blocks
+        )
+
+
+def _expand(raw: RawRecord, path: str, start: int) -> Iterator[RawRecord]:
+    """Yield the dialogues found at `path` inside one record (a record that lacks it is an error)."""
+    if raw.error is not None:
+        yield msgspec.structs.replace(raw, index=start)
+        return
+    try:
+        items = dig(raw.data, path)
+    except RecordError as exc:
+        yield msgspec.structs.replace(raw, index=start, error=(exc.code, exc.message))
+        return
+    if not isinstance(items, list):
+        yield msgspec.structs.replace(
+            raw, index=start, error=("format.bad_type", f"{path!r}: expected a list")
+        )
+        return
+    prefix = f"{raw.key}/" if raw.key else ""
+    for i, item in enumerate(items):
+        yield RawRecord(
+            index=start + i, line=raw.line, key=f"{prefix}{path}[{i}]", data=item, context=raw.context
+        )
+
+
+def _grouped(
+    records: Iterator[RawRecord], fmt: Format, reader: Reader, rel: str, report: FileReport
+) -> Iterator[RawRecord]:
+    """Group table rows into dialogues by their dialogue id; a row without one is rejected alone."""
+    groups: dict[str, list[RawRecord]] = {}
+    for raw in records:
+        try:
+            if raw.error is not None or not isinstance(raw.data, dict):
+                raise RecordError(*(raw.error or ("record.not_object", "expected a table row")))
+            groups.setdefault(fmt.group_key(raw.data), []).append(raw)
+        except RecordError as exc:
+            report.records += 1
+            reader._reject(report, Reject(code=exc.code, message=exc.message, path=rel, line=raw.line,
+                                          index=raw.index, key=raw.key, excerpt=raw.excerpt()))  # fmt: skip
+    for index, (key, rows) in enumerate(groups.items()):
+        yield RawRecord(index=index, line=rows[0].line, key=key, data=[r.data for r in rows], group=True)
+
+
+def _to_dialogue(raw: RawRecord, fmt: Format | None, rel: str, encoding: str | None) -> Dialogue:
     """Apply the format to a parsed record and attach its source."""
     if raw.error is not None:
         raise RecordError(*raw.error)
-    if not isinstance(raw.data, dict):
-        raise RecordError("record.not_object", f"expected a JSON object, found {type(raw.data).__name__}")
     if fmt is None:
-        keys = ", ".join(sorted(map(str, raw.data))) or "none"
+        found = (
+            ", ".join(sorted(map(str, raw.data))) if isinstance(raw.data, dict) else type(raw.data).__name__
+        )
         raise RecordError(
             "format.undetected",
-            f"expected 'messages' (openai) or 'conversations' (sharegpt) records, found keys: {keys}; "
-            "pass --format",
+            f"expected records of a known format ({', '.join(_format_names())}); found {found or 'none'}; "
+            "pass --format or --mapping",
         )
-    parsed = fmt.parse(raw.data)
+    parsed = _parse(raw, fmt)
+    meta = {**(raw.context or {}), **parsed.meta} if raw.context else parsed.meta
     source = Source(
         path=rel,
         line=raw.line,
         index=raw.index,
         key=raw.key,
         format=fmt.name,
-        encoding="utf-8",
+        encoding=encoding,
         source_id=parsed.source_id,
         normalizations=tuple(sorted(parsed.normalizations)),
     )
-    return Dialogue(turns=tuple(parsed.turns), tools=parsed.tools, meta=parsed.meta, source=source)
+    return Dialogue(turns=tuple(parsed.turns), tools=parsed.tools, meta=meta, source=source)
+
+
+def _parse(raw: RawRecord, fmt: Format) -> Any:
+    """Run the format on a record, a list record, or a group of table rows."""
+    if raw.group:
+        return fmt.parse_group(raw.data)
+    if isinstance(raw.data, dict):
+        return fmt.parse(raw.data)
+    if isinstance(raw.data, list) and fmt.accepts_lists:
+        return fmt.parse(raw.data)  # type: ignore[arg-type]
+    raise RecordError("record.not_object", f"expected a JSON object, found {type(raw.data).__name__}")
+
+
+def _format_names() -> list[str]:
+    """Names of the built-in formats."""
+    from dialogdata.registry import FORMATS
+
+    return list(FORMATS)
+
+
+def _file_reject(rel: str, code: str, message: str) -> Reject:
+    """A reject that stands for a whole file (or the rest of it)."""
+    return Reject(code=code, message=message, path=rel, line=None, index=None)
 
 
 def _sha256(path: Path) -> str:
-    """Return the hex SHA-256 of a file, or '' when it cannot be read."""
+    """Return the hex SHA-256 of a file (of every file, for a dataset folder), or '' when unreadable."""
     try:
+        if path.is_dir():
+            digest = hashlib.sha256()
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                digest.update(f"{child.relative_to(path).as_posix()}\0{sha256_file(child)}\n".encode())
+            return digest.hexdigest()
         return sha256_file(path)
     except OSError:
         return ""

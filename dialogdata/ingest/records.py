@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import orjson
 
 EXCERPT_BYTES = 512
 
@@ -14,10 +15,28 @@ class RawRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     index: int
     line: int | None
-    raw: bytes
+    raw: bytes = b""
     data: Any = None
     key: str | None = None
     error: tuple[str, str] | None = None
+    context: dict[str, Any] | None = None
+    group: bool = False
+
+    def excerpt(self) -> str:
+        """Return a bounded excerpt of the record as the source gave it (or as JSON when it had no text)."""
+        if self.raw or self.data is None:
+            return excerpt(self.raw)
+        return excerpt(orjson.dumps(self.data, default=str, option=orjson.OPT_NON_STR_KEYS))
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    """Resource limits: past any of them a record or file is rejected with a clear code, never a crash."""
+
+    max_record_bytes: int = 16 << 20
+    max_document_bytes: int = 2 << 30
+    max_decompressed_bytes: int = 8 << 30
+    max_yaml_aliases: int = 100
+    max_depth: int = 100
 
 
 class Reject(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,9 +1,19 @@
 import json
 
-from dialogdata.ingest.containers import iter_json, iter_jsonl
-from dialogdata.ingest.records import excerpt
+from dialogdata.ingest import containers
+from dialogdata.ingest.records import Limits, excerpt
 
 GOOD = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+
+
+def iter_jsonl(path):
+    with path.open("rb") as stream:
+        yield from containers.iter_jsonl(stream, "utf-8", Limits())
+
+
+def iter_json(path):
+    with path.open("rb") as stream:
+        yield from containers.iter_json(stream, "utf-8", Limits())
 
 
 def _line(obj) -> str:

@@ -132,5 +132,7 @@ def test_detect_format_by_majority():
 
 
 def test_get_format_unknown_name_lists_choices():
-    with pytest.raises(UsageError, match="unknown format 'sharegtp'; expected one of: openai, sharegpt"):
+    with pytest.raises(
+        UsageError, match="unknown format 'sharegtp'; expected one of: alpaca, chatglm3, openai, qa"
+    ):
         get_format("sharegtp")

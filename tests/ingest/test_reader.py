@@ -39,13 +39,14 @@ def test_reader_sources_point_at_the_physical_line(examples):
 
 def test_reader_unsupported_and_undetected_files_do_not_stop_others(tmp_path):
     (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
-    (tmp_path / "other.jsonl").write_text(json.dumps({"q": "x", "a": "y"}) + "\n", encoding="utf-8")
+    (tmp_path / "other.jsonl").write_text(json.dumps({"foo": "x", "bar": "y"}) + "\n", encoding="utf-8")
     (tmp_path / "zgood.jsonl").write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
     reader = Reader([tmp_path])
     dialogues = list(reader)
     assert len(dialogues) == 1
-    assert sorted(r.code for r in reader.rejects) == ["file.unsupported", "format.undetected"]
-    assert sum(r.records for r in reader.reports) == 3
+    assert [r.code for r in reader.rejects] == ["format.undetected"]
+    assert [(s.path, "mapping" in s.reason) for s in reader.skipped] == [("notes.txt", True)]
+    assert sum(r.records for r in reader.reports) == 2
 
 
 def test_reader_skips_hidden_files_and_sorts(tmp_path):
@@ -53,7 +54,9 @@ def test_reader_skips_hidden_files_and_sorts(tmp_path):
         path = tmp_path / name
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
-    assert [f.rel for f in Reader([tmp_path]).files] == ["a.jsonl", "b.jsonl", "sub/c.jsonl"]
+    reader = Reader([tmp_path])
+    assert [f.rel for f in reader.files] == ["a.jsonl", "b.jsonl", "sub/c.jsonl"]
+    assert [s.path for s in reader.skipped] == [".hidden.jsonl"]
 
 
 def test_reader_format_override_and_unknown_format(tmp_path):

@@ -19,11 +19,17 @@ def detect_format(records: Iterable[object]) -> Format | None:
     formats = [get_format(name) for name in FORMATS]
     votes = dict.fromkeys(range(len(formats)), 0)
     for record in records:
-        if isinstance(record, dict):
-            for i, fmt in enumerate(formats):
-                votes[i] += fmt.claims(record)
+        for i, fmt in enumerate(formats):
+            votes[i] += _claims(fmt, record)
     best = max(votes, key=lambda i: (votes[i], -i))
     return formats[best] if votes[best] else None
+
+
+def _claims(fmt: Format, record: object) -> bool:
+    """Offer an object record to every format, a bare list to `claims_list`."""
+    if isinstance(record, dict):
+        return fmt.claims(record)
+    return isinstance(record, list) and fmt.claims_list(record)
 
 
 __all__ = ["FORMATS", "Format", "Parsed", "RecordError", "detect_format", "get_format"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import orjson
@@ -46,11 +46,27 @@ class Format:
 
     name: ClassVar[str]
     turns_key: ClassVar[str]
+    accepts_lists: ClassVar[bool] = False
+    """True for formats whose records may be bare lists (utterance lists)."""
+    grouping: ClassVar[bool] = False
+    """True for table formats whose rows are grouped into dialogues (see `group_key`, `parse_group`)."""
 
     def claims(self, record: Mapping[str, Any]) -> bool:
         """Tell whether `record` looks like this format (used to detect a file's format)."""
         turns = record.get(self.turns_key)
         return isinstance(turns, list) and bool(turns) and self.claims_turn(turns[0])
+
+    def claims_list(self, record: object) -> bool:
+        """Tell whether a bare list record looks like this format (only utterance lists do)."""
+        return False
+
+    def group_key(self, record: Mapping[str, Any]) -> str:
+        """Return the dialogue a table row belongs to (grouping formats only)."""
+        raise NotImplementedError
+
+    def parse_group(self, rows: Sequence[Mapping[str, Any]]) -> Parsed:
+        """Turn the rows of one dialogue into turns (grouping formats only)."""
+        raise NotImplementedError
 
     def claims_turn(self, turn: object) -> bool:
         """Tell whether one turn object looks like this format's turns."""
