@@ -29,6 +29,8 @@ CONTAINERS = {
     ".arrow": "arrow",
     ".txt": "text",
 }
+# Dataset metadata that sits beside data files (Hugging Face, LLaMA-Factory): described, never dialogues.
+METADATA = ("dataset_info.json", "dataset_infos.json", "dataset_dict.json", "state.json")
 JUNK = ("Thumbs.db", "desktop.ini", "__MACOSX", "~$*", "*~", "*.swp", "*.tmp", ".*")
 
 
@@ -108,6 +110,10 @@ def _walk(root: Path, prefix: str, found: list[InputFile], skipped: list[Skipped
             rel = prefix + path.relative_to(root).as_posix()
             if _is_junk(name):
                 skipped.append(Skipped(rel, "hidden or junk file"))
+            elif name in METADATA:
+                skipped.append(
+                    Skipped(rel, "dataset metadata (Hugging Face or LLaMA-Factory), not dialogues")
+                )
             elif path.is_symlink() and not path.resolve().is_relative_to(real_root):
                 skipped.append(Skipped(rel, "link pointing outside the input folder (not opened)"))
             else:

@@ -81,3 +81,43 @@ def test_identical_dialogues_from_different_formats_share_an_id(tmp_path):
     a, b = dd.read(tmp_path)
     assert a.id == b.id
     assert (a.source.format, b.source.format) == ("openai", "sharegpt")
+
+
+CSV_TEXT = (
+    "department,title,ask,answer\n"
+    '内科,高血压能吃党参吗,"我有高血压，可以吃党参吗？",高血压病人可以口服党参，请遵医嘱。\n'
+    "儿科,孩子发烧,孩子发烧 38.5 度怎么办？,先物理降温，持续不退请就诊。\n"
+)
+TWIN_TURNS = [
+    {"from": "human", "value": "請問信用卡額度如何調整？"},
+    {"from": "gpt", "value": "可在手機銀行申請。"},
+]
+JSONL_TEXT = json.dumps({"conversations": TWIN_TURNS}, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "codec", "detected"),
+    [
+        ("a.csv", CSV_TEXT, "gbk", "gb18030"),
+        ("a.csv", CSV_TEXT, "utf-16", "utf-16"),
+        ("a.csv", CSV_TEXT, "utf-16-le", "utf-16-le"),
+        ("a.csv", CSV_TEXT, "utf-16-be", "utf-16-be"),
+        ("a.csv", CSV_TEXT, "utf-8-sig", "utf-8-sig"),
+        ("a.jsonl", JSONL_TEXT, "big5", "big5"),
+        ("a.jsonl", JSONL_TEXT, "utf-16", "utf-16"),
+        ("a.json", "[" + JSONL_TEXT + "]", "utf-16-le", "utf-16-le"),
+    ],
+)
+def test_reader_encoded_twins_give_identical_dialogues(tmp_path, name, text, codec, detected):
+    (tmp_path / "utf8").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "utf8" / name).write_bytes(text.encode("utf-8"))
+    (tmp_path / "other" / name).write_bytes(text.encode(codec))
+    reference = list(dd.read(tmp_path / "utf8"))
+    twins = list(dd.read(tmp_path / "other"))
+    assert len(reference) == (2 if name.endswith(".csv") else 1)
+    assert [d.to_dict() | {"source": None} for d in twins] == [
+        d.to_dict() | {"source": None} for d in reference
+    ]
+    assert {d.source.encoding for d in twins} == {detected}
+    assert [d.source.line for d in twins] == [d.source.line for d in reference]

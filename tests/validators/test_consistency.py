@@ -33,7 +33,7 @@ CALL = {"tool_calls": (ToolCall(name="f", arguments="{}", id="c1"),)}
         (_d(U, T, A), [("consistency.role_order", 1)]),
         (_d(U, (A, "", CALL), A), [("consistency.role_order", 2)]),
         (_d(U, (A, "", CALL), (T, "{}", {"tool_call_id": "c9"}), A), [("consistency.role_order", 2)]),
-        (_d(U, (A, "", CALL)), [("consistency.role_order", 1)]),
+        (_d(U, (A, "", CALL)), []),
         (_d(U, (A, "  \n"), U, A), [("consistency.empty_turn", 1)]),
         (_d((U, ""), A), [("consistency.empty_turn", 0)]),
         (_d(U, A, U), [("consistency.ends_with_user", 2)]),
