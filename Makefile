@@ -43,6 +43,7 @@ bench:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
 	$(BENCH_VENV)/bin/python benchmarks/bench_schema.py
+	$(BENCH_VENV)/bin/python benchmarks/bench_ingest.py --n 200000 --repeat 3
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache .hypothesis

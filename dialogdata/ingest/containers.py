@@ -27,7 +27,7 @@ def iter_jsonl(stream: IO[bytes], encoding: str, limits: Limits) -> Iterator[Raw
     )
     index = 0
     for number, raw, error in lines:
-        if error is None and not raw.strip():
+        if error is None and (not raw or raw.isspace()):
             continue
         yield (
             RawRecord(index=index, line=number, raw=raw, error=error)

@@ -313,7 +313,7 @@ def _to_dialogue(raw: RawRecord, fmt: Format | None, rel: str, encoding: str | N
         format=fmt.name,
         encoding=encoding,
         source_id=parsed.source_id,
-        normalizations=tuple(sorted(parsed.normalizations)),
+        normalizations=tuple(sorted(parsed.normalizations)) if parsed.normalizations else (),
     )
     return Dialogue(turns=tuple(parsed.turns), tools=parsed.tools, meta=meta, source=source)
 

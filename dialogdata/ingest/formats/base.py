@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -32,12 +33,18 @@ class Parsed:
         self.source_id: str | None = None
         self.normalizations: set[str] = set()
 
-    def text(self, value: object, where: str) -> str:
-        """Return `value` as normalised text, or raise a `format.bad_type` error."""
+    def text(self, value: object, where: str, field: str = "") -> str:
+        """Return `value` as normalised text, or raise a `format.bad_type` error naming `where.field`."""
+        if type(value) is str:
+            # The common case, checked in C: ASCII, no CR, nothing to trim.
+            if value.isascii() and "\r" not in value and not (value[:1].isspace() or value[-1:].isspace()):
+                return value
+            return normalize_text(value, self.normalizations)
         if value is None:
             return ""
         if not isinstance(value, str):
-            raise RecordError("format.bad_type", f"{where}: expected text, found {kind(value)}")
+            name = f"{where}.{field}" if field else where
+            raise RecordError("format.bad_type", f"{name}: expected text, found {kind(value)}")
         return normalize_text(value, self.normalizations)
 
 
@@ -80,7 +87,7 @@ class Format:
             if not isinstance(item, dict):
                 where = f"{self.turns_key}[{position}]"
                 raise RecordError("format.bad_type", f"{where}: expected an object, found {kind(item)}")
-            out.turns.append(self.parse_turn(item, f"{self.turns_key}[{position}]", out))
+            out.turns.append(self.parse_turn(item, _where(self.turns_key, position), out))
         if not out.turns:
             raise RecordError(
                 "format.no_turns", f"expected at least one turn in '{self.turns_key}', found none"
@@ -117,6 +124,8 @@ def require_list(record: Mapping[str, Any], key: str) -> list[Any]:
 
 def to_role(value: object, roles: Mapping[str, Role], where: str) -> Role:
     """Map a role or speaker name onto `Role`, or raise `format.unknown_role`."""
+    if isinstance(value, str) and (role := roles.get(value)) is not None:
+        return role
     if isinstance(value, str) and value.strip().lower() in roles:
         return roles[value.strip().lower()]
     known = ", ".join(sorted(roles))
@@ -157,3 +166,9 @@ def source_id_of(record: Mapping[str, Any]) -> str | None:
     """Return the record's own id, if it has one, as text."""
     value = record.get("id")
     return None if value is None else str(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _where(key: str, position: int) -> str:
+    """Name a turn for messages (`messages[3]`); cached, since every record asks for the same few."""
+    return f"{key}[{position}]"

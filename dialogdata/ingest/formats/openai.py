@@ -37,15 +37,21 @@ class OpenAI(Format):
 
     def parse_turn(self, item: Mapping[str, Any], where: str, out: Parsed) -> Turn:
         """Read role, content (text or text parts), name, tool calls and the `weight` flag."""
-        role = to_role(item.get("role"), self.roles, f"{where}.role")
-        content = out.text(_content_text(item.get("content"), f"{where}.content"), f"{where}.content")
-        weight = item.get("weight")
+        value = item.get("role")
+        role = self.roles.get(value) if type(value) is str else None
+        if role is None:
+            role = to_role(value, self.roles, f"{where}.role")
+        content = item.get("content")
+        if type(content) is list:
+            content = _content_text(content, f"{where}.content")
+        weight, name, calls, call_id = (item.get(k) for k in ("weight", "name", "tool_calls", "tool_call_id"))
+        # Names of fields in messages are built only when a field is present and may be wrong.
         return Turn(
             role=role,
-            content=content,
-            name=optional_str(item.get("name"), f"{where}.name"),
-            tool_calls=_openai_tool_calls(item.get("tool_calls"), f"{where}.tool_calls"),
-            tool_call_id=optional_str(item.get("tool_call_id"), f"{where}.tool_call_id"),
+            content=out.text(content, where, "content"),
+            name=None if name is None else optional_str(name, f"{where}.name"),
+            tool_calls=() if calls is None else _openai_tool_calls(calls, f"{where}.tool_calls"),
+            tool_call_id=None if call_id is None else optional_str(call_id, f"{where}.tool_call_id"),
             loss=None if weight is None else bool(weight),
         )
 

@@ -38,8 +38,10 @@ class ShareGPT(Format):
     def parse_turn(self, item: Mapping[str, Any], where: str, out: Parsed) -> Turn:
         """Read speaker and value; a `function_call` value becomes the turn's tool call."""
         speaker = item.get("from")
-        role = to_role(speaker, self.roles, f"{where}.from")
-        value = out.text(item.get("value"), f"{where}.value")
+        role = self.roles.get(speaker) if type(speaker) is str else None
+        if role is None:
+            role = to_role(speaker, self.roles, f"{where}.from")
+        value = out.text(item.get("value"), where, "value")
         if speaker == "function_call":
             return Turn(role=role, tool_calls=(_sharegpt_call(value, f"{where}.value"),))
         return Turn(role=role, content=value)
