@@ -13,6 +13,7 @@ REJECT_CODES: dict[str, str] = {
     "record.too_deep": "the record nests deeper than the nesting limit",
     "csv.field_count": "a CSV row has more or fewer fields than the header",
     "yaml.invalid": "the text is not valid YAML",
+    "text.surrogate": "a text holds a lone surrogate, which no UTF-8 output can carry",
     "yaml.aliases": "the YAML uses more aliases than the limit (an alias bomb)",
     "format.undetected": "no known format matches the file's records; pass --format",
     "format.missing_field": "a field the format requires is absent",

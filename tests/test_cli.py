@@ -122,3 +122,53 @@ def test_cli_module_entry_point_help():
         [sys.executable, "-m", "dialogdata", "--help"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0 and "build" in done.stdout
+
+
+def test_cli_inspect_table_and_json(examples):
+    table = runner.invoke(app, ["inspect", str(examples)])
+    assert table.exit_code == 0, table.output
+    assert "clinic_openai.jsonl" in table.output and "sharegpt" in table.output
+    assert "json.invalid" in table.output
+    as_json = runner.invoke(app, ["inspect", str(examples), "--json"])
+    found = json.loads(as_json.output)
+    by_path = {f["path"]: f for f in found["files"]}
+    clinic = by_path["clinic_openai.jsonl"]
+    assert (clinic["container"], clinic["encoding"], clinic["format"]) == ("jsonl", "utf-8", "openai")
+    assert clinic["evidence"].endswith("look like openai")
+    assert clinic["first_rejects"][0]["source"]["line"] == 7
+    assert clinic["sample"][0]["role"] in ("system", "user")
+
+
+def test_cli_readme_mapping_commands(tmp_path):
+    folder = Path(__file__).resolve().parent.parent / "examples" / "mappings"
+    shown = runner.invoke(
+        app,
+        [
+            "inspect",
+            str(folder / "clinic_export.json"),
+            "--mapping",
+            str(folder / "clinic_export.toml"),
+            "--json",
+        ],
+    )
+    assert json.loads(shown.output)["files"][0]["dialogues"] == 2
+    built = runner.invoke(
+        app,
+        [
+            "build",
+            str(folder / "dailydialog.txt"),
+            str(tmp_path / "daily"),
+            "--mapping",
+            str(folder / "dailydialog.toml"),
+        ],
+    )
+    assert built.exit_code == 0, built.output
+    assert "written 2" in built.output
+
+
+def test_cli_bad_mapping_is_one_line(tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('turnz = "x"\n', encoding="utf-8")
+    result = runner.invoke(app, ["inspect", str(tmp_path), "--mapping", str(mapping)])
+    assert result.exit_code == 2
+    assert "unknown key 'turnz'" in result.output and "Traceback" not in result.output

@@ -206,6 +206,8 @@ def _json_error(raw: bytes, exc: orjson.JSONDecodeError) -> tuple[str, str]:
             "encoding.invalid",
             f"expected UTF-8 text, found byte 0x{raw[bad.start]:02x} at offset {bad.start}",
         )
+    if "surrogate" in str(exc).lower():
+        return "text.surrogate", f"expected text without lone surrogates: {exc}"
     if "recursion" in str(exc).lower():
         return "record.too_deep", f"expected nesting the parser can hold: {exc}"
     return "json.invalid", f"expected JSON: {exc}"

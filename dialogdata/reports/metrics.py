@@ -26,10 +26,13 @@ class Metrics:
         self.examples: dict[str, list[dict[str, Any]]] = {}
         self.splits: Counter[str] = Counter()
         self.augmented: Counter[str] = Counter()
+        self.normalizations: Counter[str] = Counter()
 
     def add_scored(self, dialogue: Dialogue, issues: list[Issue]) -> None:
         """Count one validated dialogue (kept or not) and its issues."""
         self.n_scored += 1
+        if dialogue.source is not None:
+            self.normalizations.update(dialogue.source.normalizations)
         for name, value in dialogue.scores.items():
             bucket = min(int(value * SCORE_BUCKETS), SCORE_BUCKETS - 1)
             self.scores.setdefault(name, Counter())[bucket] += 1
@@ -65,6 +68,7 @@ class Metrics:
             "chars_by_role": {role: _summary(v) for role, v in sorted(self.chars_by_role.items())},
             "splits": dict(sorted(self.splits.items())),
             "augmented": dict(sorted(self.augmented.items())),
+            "normalizations": dict(sorted(self.normalizations.items())),
         }
 
 

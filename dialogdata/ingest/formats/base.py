@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from dialogdata.ingest.text import normalize_text
+from dialogdata.ingest.text import TextPolicyError, normalize_text
 from dialogdata.schemas import JSON, Role, Turn
 
 
@@ -35,17 +35,19 @@ class Parsed:
 
     def text(self, value: object, where: str, field: str = "") -> str:
         """Return `value` as normalised text, or raise a `format.bad_type` error naming `where.field`."""
-        if type(value) is str:
-            # The common case, checked in C: ASCII, no CR, nothing to trim.
-            if value.isascii() and "\r" not in value and not (value[:1].isspace() or value[-1:].isspace()):
-                return value
-            return normalize_text(value, self.normalizations)
+        # The common case, checked in C: printable ASCII with nothing to trim.
+        if type(value) is str and value.isascii() and value.isprintable() and value.strip() == value:
+            return value
         if value is None:
             return ""
         if not isinstance(value, str):
             name = f"{where}.{field}" if field else where
             raise RecordError("format.bad_type", f"{name}: expected text, found {kind(value)}")
-        return normalize_text(value, self.normalizations)
+        try:
+            return normalize_text(value, self.normalizations)
+        except TextPolicyError as exc:
+            name = f"{where}.{field}" if field else where
+            raise RecordError(exc.code, f"{name}: {exc}") from None
 
 
 class Format:
