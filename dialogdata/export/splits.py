@@ -26,9 +26,14 @@ def group_id(dialogue: Dialogue) -> str:
     return dialogue.lineage.root_id if dialogue.lineage else dialogue.id
 
 
-def assign_split(dialogue: Dialogue, ratios: Mapping[str, float], *, seed: int = 0) -> str:
-    """Return the split of `dialogue`; augmented children land where their original does."""
-    key = f"{seed}\x1f{group_id(dialogue)}".encode()
+def assign_split(
+    dialogue: Dialogue, ratios: Mapping[str, float], *, seed: int = 0, group: str | None = None
+) -> str:
+    """Return the split of `dialogue`; augmented children land where their original does.
+
+    `group` overrides the dialogue's own group (the build passes its near-duplicate cluster).
+    """
+    key = f"{seed}\x1f{group or group_id(dialogue)}".encode()
     point = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
     used = [name for name in SPLITS if ratios.get(name, 0.0) > 0] or [SPLITS[0]]
     edge = 0.0

@@ -38,7 +38,8 @@ def normalize_text(text: str, applied: set[str]) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         applied.add("newlines")
-    if _SUSPECT.search(text):
+    # isprintable() is a fast C check that is true for most texts and false for every suspect character.
+    if not text.isprintable() and _SUSPECT.search(text):
         text = _screen(text, applied)
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
