@@ -19,7 +19,9 @@ from typing import Any
 from dialogdata.errors import ConfigError
 
 
-def load_recipe(path: str | Path | None, sections: Mapping[str, Callable[..., Any]]) -> dict[str, dict[str, Any]]:
+def load_recipe(
+    path: str | Path | None, sections: Mapping[str, Callable[..., Any]]
+) -> dict[str, dict[str, Any]]:
     """Read a recipe and check every section and key against the constructors in `sections`."""
     if path is None:
         return {name: {} for name in sections}
@@ -36,7 +38,8 @@ def check_recipe(
     """Validate section and key names; values are checked by the constructors themselves."""
     unknown = sorted(set(data) - set(sections))
     if unknown:
-        raise ConfigError(f"unknown section [{unknown[0]}]; expected one of: {', '.join(sections)}", path=where)
+        known = ", ".join(sections)
+        raise ConfigError(f"unknown section [{unknown[0]}]; expected one of: {known}", path=where)
     recipe: dict[str, dict[str, Any]] = {}
     for name, factory in sections.items():
         section = data.get(name, {})

@@ -1,4 +1,4 @@
-"""The canonical dialogue as an Arrow schema, for Parquet and columnar work; free-form values are JSON text."""
+"""The canonical dialogue as an Arrow schema for Parquet and columnar work; free-form values are JSON text."""
 
 from __future__ import annotations
 
