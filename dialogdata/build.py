@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import platform
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from dialogdata._io import JsonlWriter, dumps, sha256_file
+from dialogdata._io import dumps, sha256_file
+from dialogdata._run import FileHook, Run, Stages
 from dialogdata.augmenters import Augmenter
-from dialogdata.export import Staging, assign_split, check_output, check_ratios, get_exporter
+from dialogdata.config import construct, load_recipe
+from dialogdata.export import Staging, check_output, check_ratios, get_exporter
 from dialogdata.export.publish import SUCCESS
-from dialogdata.ingest import FileReport, Reader, Reject
+from dialogdata.filtering import Filter
+from dialogdata.ingest import FileReport, Reader
 from dialogdata.registry import resolve
-from dialogdata.reports import Metrics, write_summary
-from dialogdata.schemas import Dialogue
-from dialogdata.validators import Consistency, Issue
-from dialogdata.validators.consistency import EMPTY_TURN, ENDS_WITH_USER, ROLE_ORDER
+from dialogdata.reports import write_summary
+from dialogdata.validators import Consistency
+from dialogdata.validators.conflict import Conflict
+from dialogdata.validators.coverage import Coverage
 
-DEFAULT_DROP = (ROLE_ORDER, EMPTY_TURN, ENDS_WITH_USER)
 DEFAULT_SPLITS = {"train": 0.9, "validation": 0.1}
 FATES = ("kept", "rejected", "filtered", "deduplicated")
-REPORT_REJECTS = 50
-FileHook = Callable[[str, int, int], None]
+SECTIONS: dict[str, Callable[..., Any]] = {
+    "consistency": Consistency,
+    "conflict": Conflict,
+    "coverage": Coverage,
+    "filter": Filter,
+}
 
 
 @dataclass
@@ -48,6 +54,21 @@ class BuildResult:
         return 0 if self.gate_passed else 1
 
 
+@dataclass(frozen=True)
+class _Options:
+    """The options that shape the outputs, recorded in the manifest."""
+
+    mode: Literal["build", "validate"]
+    to: str | None
+    format: str
+    mapping: str | None
+    config: str | None
+    augment: tuple[str, ...]
+    seed: int
+    splits: dict[str, float]
+    recipe: dict[str, dict[str, Any]]
+
+
 def build(
     raw: str | Path | Sequence[str | Path],
     out: str | Path,
@@ -55,35 +76,75 @@ def build(
     to: str = "openai",
     format: str = "auto",
     mapping: str | Path | None = None,
+    config: str | Path | None = None,
     augment: Sequence[str] = (),
     seed: int = 0,
     splits: dict[str, float] | None = None,
-    drop: Sequence[str] = DEFAULT_DROP,
+    drop: Sequence[str] | None = None,
+    dedup: Literal["near", "exact", "none"] | None = None,
     max_reject_share: float = 0.5,
     overwrite: bool = False,
     on_file: FileHook | None = None,
 ) -> BuildResult:
     """Run the whole job as `dialogdata build` does and publish `out` atomically.
 
+    `config` is a TOML recipe ([consistency], [conflict], [coverage], [filter]); `drop` and `dedup`
+    override its [filter] section.
+
     >>> result = build("examples/raw", "out/demo", overwrite=True)  # doctest: +SKIP
     >>> result.fates["kept"], result.report  # doctest: +SKIP
     """
-    ratios = check_ratios(splits or DEFAULT_SPLITS)
-    mapping_name = Path(mapping).name if mapping is not None else None
-    options = _Options(to, format, mapping_name, tuple(augment), seed, ratios, tuple(drop))
     get_exporter(to)
-    augmenters = [_augmenter(name, seed) for name in options.augment]
-    out = Path(out)
+    recipe = _recipe(config, drop, dedup)
+    options = _Options(
+        "build", to, format, _name(mapping), _name(config), tuple(augment), seed,
+        check_ratios(splits or DEFAULT_SPLITS), recipe,
+    )  # fmt: skip
+    return _execute(raw, Path(out), options, mapping, max_reject_share, overwrite, on_file)
+
+
+def validate(
+    raw: str | Path | Sequence[str | Path],
+    out: str | Path,
+    *,
+    format: str = "auto",
+    mapping: str | Path | None = None,
+    config: str | Path | None = None,
+    drop: Sequence[str] | None = None,
+    dedup: Literal["near", "exact", "none"] | None = None,
+    max_reject_share: float = 0.5,
+    overwrite: bool = False,
+    on_file: FileHook | None = None,
+) -> BuildResult:
+    """Ingest and validate as `build` does, writing issues, fates and reports, but no training files."""
+    recipe = _recipe(config, drop, dedup)
+    options = _Options("validate", None, format, _name(mapping), _name(config), (), 0, {"train": 1.0}, recipe)
+    return _execute(raw, Path(out), options, mapping, max_reject_share, overwrite, on_file)
+
+
+def _execute(
+    raw: str | Path | Sequence[str | Path],
+    out: Path,
+    options: _Options,
+    mapping: str | Path | None,
+    max_reject_share: float,
+    overwrite: bool,
+    on_file: FileHook | None,
+) -> BuildResult:
+    """Check everything that can be checked, then run both passes in a staging folder and publish."""
+    stages = _stages(options)
     check_output(out, overwrite=overwrite)
-    reader = Reader([raw] if isinstance(raw, str | Path) else list(raw), format=format, mapping=mapping)
+    reader = Reader(
+        [raw] if isinstance(raw, str | Path) else list(raw), format=options.format, mapping=mapping
+    )
     staging = Staging(out)
     try:
-        run = _Run(staging.path, options, augmenters)
+        run = Run(staging.path, stages, to=options.to, splits=options.splits, seed=options.seed)
         try:
             run.execute(reader, on_file)
         finally:
             run.close()
-        result = run.finish(out, max_reject_share)
+        result = _finish(run, options, out, max_reject_share)
         staging.publish()
     except BaseException:
         staging.discard()
@@ -91,17 +152,25 @@ def build(
     return result
 
 
-@dataclass(frozen=True)
-class _Options:
-    """The options that shape the data files, recorded in the manifest."""
+def _recipe(
+    config: str | Path | None, drop: Sequence[str] | None, dedup: str | None
+) -> dict[str, dict[str, Any]]:
+    """Load the recipe and apply the CLI's filter overrides."""
+    recipe = load_recipe(config, SECTIONS)
+    if drop is not None:
+        recipe["filter"]["drop"] = list(drop)
+    if dedup is not None:
+        recipe["filter"]["dedup"] = dedup
+    return recipe
 
-    to: str
-    format: str
-    mapping: str | None
-    augment: tuple[str, ...]
-    seed: int
-    splits: dict[str, float]
-    drop: tuple[str, ...]
+
+def _stages(options: _Options) -> Stages:
+    """Construct the validators, filter and augmenters from the recipe."""
+    built = {
+        name: construct(factory, options.recipe[name], section=name) for name, factory in SECTIONS.items()
+    }
+    augmenters = [_augmenter(name, options.seed) for name in options.augment]
+    return Stages(built["consistency"], built["conflict"], built["coverage"], built["filter"], augmenters)
 
 
 def _augmenter(name: str, seed: int) -> Augmenter:
@@ -110,235 +179,122 @@ def _augmenter(name: str, seed: int) -> Augmenter:
     return cls(seed=seed)
 
 
-class _Run:
-    """The state of one build: open ledgers and split files, counters, metrics."""
-
-    def __init__(self, folder: Path, options: _Options, augmenters: list[Augmenter]) -> None:
-        self.folder = folder
-        self.options = options
-        self.augmenters = augmenters
-        self.consistency = Consistency()
-        self.exporter = get_exporter(options.to)
-        self.metrics = Metrics()
-        self.fates: dict[str, Counter[str]] = {}
-        self.seen: dict[str, str] = {}
-        self.reject_examples: list[Reject] = []
-        self.reader: Reader | None = None
-        self.ledgers = {
-            name: JsonlWriter(folder / f"{name}.jsonl") for name in ("rejects", "filtered", "issues")
-        }
-        self.splits = {
-            name: JsonlWriter(folder / f"{name}.jsonl") for name, ratio in options.splits.items() if ratio > 0
-        }
-
-    def reject(self, reject: Reject) -> None:
-        """Write a reject to the ledger; keep the first few for the report."""
-        self.ledgers["rejects"].write(reject.to_dict())
-        if len(self.reject_examples) < REPORT_REJECTS:
-            self.reject_examples.append(reject)
-
-    def execute(self, reader: Reader, on_file: FileHook | None) -> None:
-        """Stream every dialogue through the stages."""
-        self.reader = reader
-        reader.on_reject = self.reject
-        for dialogue in _announce(reader, on_file):
-            self._process(dialogue)
-
-    def close(self) -> None:
-        """Close the ledgers and split files."""
-        for writer in (*self.ledgers.values(), *self.splits.values()):
-            writer.close()
-
-    def _process(self, dialogue: Dialogue) -> None:
-        """Validate, deduplicate, filter, augment and write one dialogue."""
-        scored, issues = self.consistency(dialogue)
-        self.metrics.add_scored(scored, issues)
-        for issue in issues:
-            self.ledgers["issues"].write(_issue_line(scored, issue))
-        fate = self._fate(scored, issues)
-        self._count(scored, fate)
-        if fate != "kept":
-            return
-        self._write(scored)
-        for augmenter in self.augmenters:
-            for child in augmenter.augment(scored):
-                self._count(child, "augmented")
-                self._write(child)
-
-    def _fate(self, dialogue: Dialogue, issues: list[Issue]) -> str:
-        """Decide deduplicated, filtered or kept, writing the ledger line for the first two."""
-        first = self.seen.setdefault(dialogue.id, _where(dialogue))
-        if first != _where(dialogue):
-            line = _filtered_line(dialogue, "dedup.exact", f"exact duplicate of the dialogue at {first}")
-            self.ledgers["filtered"].write({**line, "duplicate_of": {"id": dialogue.id, "source": first}})
-            return "deduplicated"
-        dropped = [i for i in issues if i.code in self.options.drop]
-        if dropped:
-            rule = f"drop dialogues with {dropped[0].code}"
-            self.ledgers["filtered"].write(
-                {**_filtered_line(dialogue, "filter.issue", rule), "issue": dropped[0].code}
-            )
-            return "filtered"
-        return "kept"
-
-    def _write(self, dialogue: Dialogue) -> None:
-        """Write a dialogue into its split's file."""
-        split = assign_split(dialogue, self.options.splits, seed=self.options.seed)
-        self.splits[split].write(self.exporter(dialogue))
-        self.metrics.add_written(dialogue, split)
-
-    def _count(self, dialogue: Dialogue, fate: str) -> None:
-        """Count a fate against the dialogue's source file."""
-        path = dialogue.source.path if dialogue.source else "<memory>"
-        self.fates.setdefault(path, Counter())[fate] += 1
-
-    def finish(self, out: Path, max_reject_share: float) -> BuildResult:
-        """Write metrics, the report and the manifest; `_SUCCESS` last, only when the gate passes."""
-        assert self.reader is not None
-        inputs = [self._input(report) for report in self.reader.reports]
-        fates = _total(inputs)
-        passed, reasons = _gate(fates, max_reject_share)
-        gate = {"passed": passed, "reasons": reasons}
-        metrics = {"fates": fates, "gate": gate, **self.metrics.to_dict()}
-        (self.folder / "reports").mkdir(exist_ok=True)
-        (self.folder / "reports" / "metrics.json").write_bytes(dumps(metrics))
-        write_summary(self.folder / "reports" / "summary.html", self._report_context(inputs, fates, gate))
-        manifest = self._manifest(inputs, fates, gate)
-        (self.folder / "manifest.json").write_bytes(dumps(manifest))
-        if passed:
-            (self.folder / SUCCESS).write_bytes(b"")
-        return BuildResult(out=out, fates=fates, gate_passed=passed, gate_reasons=reasons)
-
-    def _input(self, report: FileReport) -> dict[str, Any]:
-        """Return the manifest entry of one input file, with its fate counts."""
-        counts = self.fates.get(report.path, Counter())
-        fates = {"source_records": report.records}
-        fates.update({name: counts[name] for name in FATES if name != "rejected"})
-        fates["rejected"] = report.rejected
-        fates["augmented"] = counts["augmented"]
-        return {
-            "path": report.path,
-            "sha256": report.sha256,
-            "container": report.container,
-            "format": report.format,
-            "compression": report.compression,
-            "encoding": report.encoding,
-            "evidence": report.evidence,
-            "records": fates["source_records"],
-            "fates": fates,
-            "reject_codes": dict(sorted(report.reject_codes.items())),
-        }
-
-    def _report_context(
-        self, inputs: list[dict[str, Any]], fates: dict[str, int], gate: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Return what the summary template shows."""
-        assert self.reader is not None
-        return {
-            "version": _version("dialogdata"),
-            "seed": self.options.seed,
-            "to": self.options.to,
-            "gate": gate,
-            "fates": fates,
-            "inputs": inputs,
-            "metrics": self.metrics.to_dict(),
-            "issue_examples": dict(sorted(self.metrics.examples.items())),
-            "reject_codes": dict(sorted(self.reader.reject_codes().items())),
-            "rejects": self.reject_examples,
-            "skipped": self.reader.skipped,
-        }
-
-    def _manifest(
-        self, inputs: list[dict[str, Any]], fates: dict[str, int], gate: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Return `manifest.json`: inputs, config, seed, versions, fates, gate and output hashes."""
-        assert self.reader is not None
-        outputs = [
-            {
-                "path": path.relative_to(self.folder).as_posix(),
-                "sha256": sha256_file(path),
-                "records": _records(path),
-            }
-            for path in sorted(self.folder.rglob("*"))
-            if path.is_file()
-        ]
-        options = self.options
-        return {
-            "dialogdata": _version("dialogdata"),
-            "config": {
-                "to": options.to,
-                "format": options.format,
-                "mapping": options.mapping,
-                "augment": list(options.augment),
-                "splits": options.splits,
-                "drop": list(options.drop),
-            },
-            "seed": options.seed,
-            "versions": {
-                "python": platform.python_version(),
-                **{name: _version(name) for name in ("msgspec", "orjson", "jinja2", "typer")},
-            },
-            "fates": fates,
-            "gate": gate,
-            "inputs": inputs,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.reader.skipped],
-            "outputs": outputs,
-        }
+def _name(path: str | Path | None) -> str | None:
+    """The file name of an option path, for the manifest (never an absolute path of this machine)."""
+    return Path(path).name if path is not None else None
 
 
-def _announce(reader: Reader, on_file: FileHook | None) -> Iterator[Dialogue]:
-    """Yield the reader's dialogues, calling `on_file` as each file starts."""
-    if on_file is None:
-        yield from reader
-        return
-    total = len(reader.files)
-    started = 0
-    for dialogue in reader:
-        while started < len(reader.reports):
-            started += 1
-            on_file(reader.reports[started - 1].path, started, total)
-        yield dialogue
-    while started < total:
-        started += 1
-        on_file(reader.files[started - 1].rel, started, total)
+def _finish(run: Run, options: _Options, out: Path, max_reject_share: float) -> BuildResult:
+    """Write metrics, the report and the manifest; `_SUCCESS` last, only when the gate passes."""
+    assert run.reader is not None and run.conflict is not None and run.coverage is not None
+    inputs = [_input(report, run.fates.get(report.path, Counter())) for report in run.reader.reports]
+    fates = _total(inputs)
+    passed, reasons = _gate(fates, max_reject_share, options.mode)
+    gate = {"passed": passed, "reasons": reasons}
+    corpus = {"conflict": run.conflict.metrics, "coverage": _coverage(run)}
+    metrics = {"fates": fates, "gate": gate, **run.metrics.to_dict(), **corpus}
+    (run.folder / "reports").mkdir(exist_ok=True)
+    (run.folder / "reports" / "metrics.json").write_bytes(dumps(metrics))
+    write_summary(run.folder / "reports" / "summary.html", _report_context(run, options, inputs, metrics))
+    (run.folder / "manifest.json").write_bytes(dumps(_manifest(run, options, inputs, fates, gate)))
+    if passed:
+        (run.folder / SUCCESS).write_bytes(b"")
+    return BuildResult(out=out, fates=fates, gate_passed=passed, gate_reasons=reasons)
 
 
-def _where(dialogue: Dialogue) -> str:
-    """Return `path:line` (or `path#index`) of a dialogue's source record."""
-    source = dialogue.source
-    if source is None:
-        return dialogue.id
-    return f"{source.path}:{source.line}" if source.line is not None else f"{source.path}#{source.index}"
+def _coverage(run: Run) -> dict[str, Any]:
+    """Return the coverage figures: score, cells and the validator's own metrics."""
+    assert run.coverage is not None
+    cells = [_cell(c) for c in run.coverage.cells]
+    return {"score": run.coverage.score, "cells": cells, **run.coverage.metrics}
 
 
-def _source(dialogue: Dialogue) -> dict[str, Any]:
-    """Return the `source` object of a ledger line."""
-    s = dialogue.source
-    if s is None:
-        return {"path": None, "line": None, "index": None}
+def _cell(cell: Any) -> dict[str, Any]:
+    """Return a coverage cell as plain JSON."""
+    import msgspec
+
+    value: dict[str, Any] = msgspec.to_builtins(cell)
+    return value
+
+
+def _input(report: FileReport, counts: Counter[str]) -> dict[str, Any]:
+    """Return the manifest entry of one input file, with its fate counts."""
+    fates = {"source_records": report.records}
+    fates.update({name: counts[name] for name in FATES if name != "rejected"})
+    fates["rejected"] = report.rejected
+    fates["augmented"] = counts["augmented"]
     return {
-        "path": s.path,
-        "line": s.line,
-        "index": s.index,
-        "key": s.key,
-        "source_id": s.source_id,
+        "path": report.path,
+        "sha256": report.sha256,
+        "container": report.container,
+        "compression": report.compression,
+        "encoding": report.encoding,
+        "format": report.format,
+        "evidence": report.evidence,
+        "records": fates["source_records"],
+        "fates": fates,
+        "reject_codes": dict(sorted(report.reject_codes.items())),
     }
 
 
-def _issue_line(dialogue: Dialogue, issue: Issue) -> dict[str, Any]:
-    """Return one line of `issues.jsonl`."""
+def _report_context(
+    run: Run, options: _Options, inputs: list[dict[str, Any]], metrics: dict[str, Any]
+) -> dict[str, Any]:
+    """Return what the summary template shows."""
+    assert run.reader is not None
     return {
-        "id": dialogue.id,
-        "source": _source(dialogue),
-        "code": issue.code,
-        "turn": issue.turn,
-        "message": issue.message,
+        "version": _version("dialogdata"),
+        "mode": options.mode,
+        "seed": options.seed,
+        "to": options.to or "none (validate)",
+        "gate": metrics["gate"],
+        "fates": metrics["fates"],
+        "inputs": inputs,
+        "metrics": metrics,
+        "issue_examples": dict(sorted(run.metrics.examples.items())),
+        "reject_codes": dict(sorted(run.reader.reject_codes().items())),
+        "rejects": run.reject_examples,
+        "skipped": run.reader.skipped,
     }
 
 
-def _filtered_line(dialogue: Dialogue, code: str, rule: str) -> dict[str, Any]:
-    """Return one line of `filtered.jsonl`."""
-    return {"id": dialogue.id, "source": _source(dialogue), "code": code, "rule": rule}
+def _manifest(
+    run: Run, options: _Options, inputs: list[dict[str, Any]], fates: dict[str, int], gate: dict[str, Any]
+) -> dict[str, Any]:
+    """Return `manifest.json`: inputs, config, seed, versions, fates, gate and output hashes."""
+    assert run.reader is not None
+    outputs = [
+        {
+            "path": path.relative_to(run.folder).as_posix(),
+            "sha256": sha256_file(path),
+            "records": _records(path),
+        }
+        for path in sorted(run.folder.rglob("*"))
+        if path.is_file()
+    ]
+    return {
+        "dialogdata": _version("dialogdata"),
+        "mode": options.mode,
+        "config": {
+            "to": options.to,
+            "format": options.format,
+            "mapping": options.mapping,
+            "recipe_file": options.config,
+            "augment": list(options.augment),
+            "splits": options.splits,
+            "recipe": options.recipe,
+        },
+        "seed": options.seed,
+        "versions": {
+            "python": platform.python_version(),
+            **{name: _version(name) for name in ("msgspec", "orjson", "rapidfuzz", "numpy", "pyarrow")},
+        },
+        "fates": fates,
+        "gate": gate,
+        "inputs": inputs,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in run.reader.skipped],
+        "outputs": outputs,
+    }
 
 
 def _total(inputs: list[dict[str, Any]]) -> dict[str, int]:
@@ -349,10 +305,10 @@ def _total(inputs: list[dict[str, Any]]) -> dict[str, int]:
     return fates
 
 
-def _gate(fates: dict[str, int], max_reject_share: float) -> tuple[bool, list[str]]:
+def _gate(fates: dict[str, int], max_reject_share: float, mode: str) -> tuple[bool, list[str]]:
     """Return whether the output is fit to publish as complete, and why not."""
     reasons = []
-    if fates["written"] == 0:
+    if fates["written"] == 0 and mode == "build":
         reasons.append("no dialogue was written")
     source = fates["source_records"]
     if source and fates["rejected"] / source > max_reject_share:

@@ -40,20 +40,40 @@ def _main(
     """Turn raw dialogue files into clean, scored, augmented, fine-tuning-ready JSONL with a report."""
 
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A TOML recipe: [consistency], [conflict], [coverage], [filter]."),
+]
+MappingOption = Annotated[
+    Path | None, typer.Option("--mapping", help="A mapping file (TOML or JSON) for shapes not detected.")
+]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format", help="Input format (openai, sharegpt, chatglm3, alpaca, ...), or auto per file."
+    ),
+]
+DropOption = Annotated[
+    str | None,
+    typer.Option(
+        "--drop", help="Comma-separated issue codes that drop a dialogue (default: see the README)."
+    ),
+]
+DedupOption = Annotated[
+    str | None, typer.Option("--dedup", help="Drop near and exact duplicates (near), exact only, or none.")
+]
+OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it is not empty.")]
+
+
 @app.command()
 def build(
     paths: Annotated[
-        list[Path],
-        typer.Argument(help="RAW... OUT: input files or folders, then the output folder."),
+        list[Path], typer.Argument(help="RAW... OUT: input files or folders, then the output folder.")
     ],
     to: Annotated[str, typer.Option("--to", help="Output format for the split files.")] = "openai",
-    format: Annotated[
-        str,
-        typer.Option("--format", help="Input format (openai, sharegpt), or auto to detect per file."),
-    ] = "auto",
-    mapping: Annotated[
-        Path | None, typer.Option("--mapping", help="A mapping file (TOML or JSON) for shapes not detected.")
-    ] = None,
+    format: FormatOption = "auto",
+    mapping: MappingOption = None,
+    config: ConfigOption = None,
     augment: Annotated[
         str, typer.Option("--augment", help="Comma-separated augmenters (role_swap), or none.")
     ] = "none",
@@ -62,7 +82,9 @@ def build(
         float, typer.Option("--validation", help="Share of dialogues in validation.")
     ] = 0.1,
     test: Annotated[float, typer.Option("--test", help="Share of dialogues in test.")] = 0.0,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it is not empty.")] = False,
+    drop: DropOption = None,
+    dedup: DedupOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Ingest, validate, deduplicate, filter, augment and export RAW... into OUT, with a report.
 
@@ -72,8 +94,6 @@ def build(
         raise _usage("build needs at least one RAW input and an OUT folder: dialogdata build RAW... OUT")
     from dialogdata.build import build as run_build
 
-    names = [] if augment.strip().lower() == "none" else [a.strip() for a in augment.split(",") if a.strip()]
-    splits = {"train": 1.0 - validation - test, "validation": validation, "test": test}
     result = _guard(
         run_build,
         paths[:-1],
@@ -81,14 +101,57 @@ def build(
         to=to,
         format=format,
         mapping=mapping,
-        augment=names,
+        config=config,
+        augment=_names(augment),
         seed=seed,
-        splits=splits,
+        splits={"train": 1.0 - validation - test, "validation": validation, "test": test},
+        drop=None if drop is None else _names(drop),
+        dedup=dedup,
         overwrite=overwrite,
         on_file=_file_progress(),
     )
     _print_summary(result)
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Input files or folders.")],
+    report: Annotated[
+        Path, typer.Option("--report", help="Folder for issues, fates, dialogues.parquet and the reports.")
+    ] = Path("dialogdata-report"),
+    format: FormatOption = "auto",
+    mapping: MappingOption = None,
+    config: ConfigOption = None,
+    drop: DropOption = None,
+    dedup: DedupOption = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Score RAW... and report issues and what would be dropped, without augmenting or exporting.
+
+    Exit codes as for build.
+    """
+    from dialogdata.build import validate as run_validate
+
+    result = _guard(
+        run_validate,
+        paths,
+        report,
+        format=format,
+        mapping=mapping,
+        config=config,
+        drop=None if drop is None else _names(drop),
+        dedup=dedup,
+        overwrite=overwrite,
+        on_file=_file_progress(),
+    )
+    _print_summary(result)
+    raise typer.Exit(result.exit_code)
+
+
+def _names(text: str) -> list[str]:
+    """Split a comma-separated option; `none` is the empty list."""
+    return [] if text.strip().lower() == "none" else [n.strip() for n in text.split(",") if n.strip()]
 
 
 @app.command()

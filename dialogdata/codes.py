@@ -29,11 +29,45 @@ ISSUE_CODES: dict[str, str] = {
     ),
     "consistency.empty_turn": "a turn with no text (empty or whitespace only) and no tool call",
     "consistency.ends_with_user": "the dialogue ends on a user turn, with no answer to learn from",
+    "consistency.no_user": "the dialogue has no user turn, so its replies answer nobody",
+    "consistency.repeated_turn": (
+        "a user or assistant turn repeats, word for word, the previous turn of the same speaker"
+    ),
+    "consistency.echo_reply": "an assistant reply that mostly repeats the user turn it answers",
+    "consistency.language_mismatch": (
+        "a reply in another script than the question (or than the system prompt asks for)"
+    ),
+    "consistency.truncated": (
+        "a reply cut off: mid-sentence, on a comma or connective, or with an unclosed code fence"
+    ),
+    "consistency.placeholder": "a template placeholder left in the text, such as {{name}} or [PATIENT_NAME]",
+    "consistency.number_drift": (
+        "a reply restates a figure given earlier in a close but different form (150/95 -> 160/95)"
+    ),
+    "consistency.tool_arguments": (
+        "a tool call's arguments are not a JSON object, or break the declared tool "
+        "(unknown name, missing required argument, wrong type or enum value)"
+    ),
+    "consistency.long_reply": "an assistant reply longer than max_reply_chars",
+    "conflict.duplicate": (
+        "an exact duplicate of another dialogue once texts are NFC, whitespace-collapsed, case-folded"
+    ),
+    "conflict.near_duplicate": (
+        "a dialogue whose text is nearly the same as another's (verified similarity over the threshold)"
+    ),
+    "conflict.contradiction": (
+        "a near-identical prompt (context before the final answer) whose final answer diverges"
+    ),
+    "conflict.reused_answer": "an assistant answer reused word for word across many distinct prompts",
+    "conflict.prefix": "the dialogue is the first turns of a longer dialogue in the corpus",
+    "conflict.adversarial_share": "the corpus's share of adversarial samples lies outside the target band",
+    "coverage.missing_cell": "a required checklist cell holds no dialogue",
+    "coverage.thin_cell": "a required checklist cell holds fewer dialogues than its minimum count or share",
 }
 
 FILTER_CODES: dict[str, str] = {
-    "filter.issue": "dropped because it has an issue whose code is in the drop list",
-    "dedup.exact": "an exact duplicate (same roles, texts and tool calls) of a kept dialogue",
+    "filter.issue": "dropped because it has an issue whose code is in the filter's drop list",
+    "filter.score": "dropped because a score is under the filter's minimum",
 }
 
 

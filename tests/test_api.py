@@ -17,7 +17,16 @@ PUBLIC = {
         "write",
     },
     "dialogdata.augmenters": {"Augmenter", "RoleSwap"},
-    "dialogdata.validators": {"Consistency", "Issue"},
+    "dialogdata.validators": {
+        "Cell",
+        "Conflict",
+        "ConflictResult",
+        "Consistency",
+        "Coverage",
+        "CoverageResult",
+        "Issue",
+    },
+    "dialogdata.gazetteers": {"BUNDLED", "Gazetteer", "Span", "load_gazetteer"},
 }
 
 

@@ -33,7 +33,7 @@ def test_readme_documents_every_code():
 
 
 def test_readme_mapping_examples_are_the_shipped_files():
-    blocks = re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL)
+    blocks = [b for b in re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL) if "include =" in b]
     shipped = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "examples" / "mappings").glob("*.toml")}
     assert sorted(blocks) == sorted(shipped.values())
 
@@ -49,3 +49,17 @@ def test_readme_mapping_examples_ingest(tmp_path):
     daily = list(dd.read(folder / "dailydialog.txt", mapping=folder / "dailydialog.toml"))
     assert [len(d.turns) for d in daily] == [4, 2]
     assert daily[1].turns[1].content == "请立即在手机银行挂失，补卡费 10 元。"
+
+
+def test_readme_recipe_example_is_valid(tmp_path, examples):
+    import tomllib
+
+    import dialogdata as dd
+    from dialogdata.build import SECTIONS
+    from dialogdata.config import check_recipe
+
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL) if "[filter]" in b)
+    recipe = check_recipe(tomllib.loads(block), SECTIONS)
+    assert recipe["filter"]["dedup"] == "exact"
+    (tmp_path / "recipe.toml").write_text(block, encoding="utf-8")
+    assert dd.build(examples, tmp_path / "out", config=tmp_path / "recipe.toml").exit_code == 0

@@ -51,7 +51,7 @@ class RoleSwap(Augmenter):
         turns = [_swap(t) for t in dialogue.turns if t.role is not Role.SYSTEM]
         if self.trailing == "drop" and turns and turns[-1].role is Role.USER:
             turns.pop()
-        if not any(t.role is Role.ASSISTANT for t in turns):
+        if not any(t.role is Role.ASSISTANT for t in turns) or not any(t.role is Role.USER for t in turns):
             self.skipped["too_short"] += 1
             return []
         if self.system_prompt is not None:

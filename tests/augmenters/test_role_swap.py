@@ -7,6 +7,7 @@ from dialogdata.augmenters import RoleSwap
 from dialogdata.errors import UsageError
 from dialogdata.testing import chat_dialogues
 from dialogdata.validators import Consistency
+from dialogdata.validators.consistency import STRUCTURE_CHECKS
 
 
 @given(chat_dialogues(system=False))
@@ -22,7 +23,8 @@ def test_role_swap_twice_gives_back_the_original_turns(dialogue):
 @given(chat_dialogues(), st.integers(0, 2**32))
 def test_role_swap_output_passes_consistency(dialogue, seed):
     for child in RoleSwap(seed=seed).augment(dialogue):
-        assert Consistency().check(child) == []
+        # Random text trips content checks (truncation, language); the swap is about structure.
+        assert Consistency(select=STRUCTURE_CHECKS).check(child) == []
         assert child.turns[-1].role is Role.ASSISTANT
 
 
@@ -65,10 +67,13 @@ def test_role_swap_probability_is_seeded_per_dialogue():
         Dialogue(turns=(Turn(role=Role.USER, content=f"q{i}"), Turn(role=Role.ASSISTANT, content="a")))
         for i in range(200)
     ]
-    picked = [bool(RoleSwap(seed=1, p=0.5).augment(d)) for d in dialogues]
-    assert picked == [bool(RoleSwap(seed=1, p=0.5).augment(d)) for d in reversed(dialogues)][::-1]
+    picked = [bool(RoleSwap(seed=1, p=0.5, trailing="keep").augment(d)) for d in dialogues]
+    assert (
+        picked
+        == [bool(RoleSwap(seed=1, p=0.5, trailing="keep").augment(d)) for d in reversed(dialogues)][::-1]
+    )
     assert 60 < sum(picked) < 140
-    other = [bool(RoleSwap(seed=2, p=0.5).augment(d)) for d in dialogues]
+    other = [bool(RoleSwap(seed=2, p=0.5, trailing="keep").augment(d)) for d in dialogues]
     assert picked != other
 
 
