@@ -164,7 +164,8 @@ def expected_codes(dialogues: list[Any], planted: set[tuple[str, str]]) -> dict[
             seen.add(d.id)
             chunk.add(d)
     defaults = Conflict()
-    chunk.sketch_context = chunk.sketch_full = np.zeros((len(chunk), defaults.num_perm), np.uint16)
+    empty = np.zeros((len(chunk), defaults.num_perm), np.uint16)
+    chunk.seal(empty, empty)
     table = to_table([chunk], defaults.num_perm)
     row = {key[4]: i for i, key in enumerate(table.keys)}
     pairs = sorted(planted)

@@ -172,3 +172,25 @@ def test_cli_bad_mapping_is_one_line(tmp_path):
     result = runner.invoke(app, ["inspect", str(tmp_path), "--mapping", str(mapping)])
     assert result.exit_code == 2
     assert "unknown key 'turnz'" in result.output and "Traceback" not in result.output
+
+
+def test_cli_validate_writes_reports_only(examples, tmp_path):
+    report = tmp_path / "report"
+    result = runner.invoke(app, ["validate", str(examples), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert (report / "issues.jsonl").is_file() and (report / "reports" / "summary.html").is_file()
+    assert not (report / "train.jsonl").exists()
+    codes = {
+        json.loads(x)["code"] for x in (report / "issues.jsonl").read_text(encoding="utf-8").splitlines()
+    }
+    assert {"consistency.empty_turn", "consistency.ends_with_user", "consistency.role_order"} <= codes
+
+
+def test_cli_build_drop_and_dedup_flags(examples, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(examples), str(out), "--drop", "none", "--dedup", "none"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["fates"]["filtered"] == 0 and manifest["fates"]["deduplicated"] == 0
+    bad = runner.invoke(app, ["build", str(examples), str(tmp_path / "o2"), "--dedup", "fuzzy"])
+    assert bad.exit_code == 2 and "dedup must be one of" in bad.output

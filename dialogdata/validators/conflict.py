@@ -243,7 +243,7 @@ class Conflict:
         if not len(self._pending):
             return
         chunk, self._pending = self._pending, Chunk()
-        chunk.sketch_context, chunk.sketch_full = self._sketch_batch(chunk.context, chunk.answer)
+        chunk.seal(*self._sketch_batch(chunk.context, chunk.answer))
         self._chunks.append(chunk)
 
 

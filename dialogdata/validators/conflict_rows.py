@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from array import array
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,17 @@ from dialogdata.validators.minhash import I64, U16, U64
 
 _TAGS = {Role.SYSTEM: "s:", Role.USER: "u:", Role.ASSISTANT: "a:", Role.TOOL: "t:"}
 _ANSWER = _TAGS[Role.ASSISTANT]
+
+_PACKED = (
+    ("n_turns", "q"),
+    ("full", "Q"),
+    ("prefix_at", "q"),
+    ("prefix", "Q"),
+    ("answer_at", "q"),
+    ("answer_turn", "q"),
+    ("answer_hash", "Q"),
+    ("answer_context", "Q"),
+)
 
 OrderKey = tuple[int, str, int, int, str, str, str]
 """(no source, path, line, index, id, adversarial kind, lineage root): the total order of rows."""
@@ -61,21 +74,27 @@ class Chunk:
     """Columns for a batch of rows; the `_at` columns index rows within the chunk."""
 
     keys: list[OrderKey] = field(default_factory=list)
-    n_turns: list[int] = field(default_factory=list)
-    full: list[int] = field(default_factory=list)
+    n_turns: MutableSequence[int] = field(default_factory=list)
+    full: MutableSequence[int] = field(default_factory=list)
     context: list[str] = field(default_factory=list)
     answer: list[str] = field(default_factory=list)
-    prefix_at: list[int] = field(default_factory=list)
-    prefix: list[int] = field(default_factory=list)
-    answer_at: list[int] = field(default_factory=list)
-    answer_turn: list[int] = field(default_factory=list)
-    answer_hash: list[int] = field(default_factory=list)
-    answer_context: list[int] = field(default_factory=list)
+    prefix_at: MutableSequence[int] = field(default_factory=list)
+    prefix: MutableSequence[int] = field(default_factory=list)
+    answer_at: MutableSequence[int] = field(default_factory=list)
+    answer_turn: MutableSequence[int] = field(default_factory=list)
+    answer_hash: MutableSequence[int] = field(default_factory=list)
+    answer_context: MutableSequence[int] = field(default_factory=list)
     sketch_context: U16 | None = None
     sketch_full: U16 | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def seal(self, sketch_context: U16, sketch_full: U16) -> None:
+        """Store the batch's sketches, and its number columns as packed arrays (8 bytes a number)."""
+        self.sketch_context, self.sketch_full = sketch_context, sketch_full
+        for name, code in _PACKED:
+            setattr(self, name, array(code, getattr(self, name)))
 
     def add(self, dialogue: Dialogue) -> None:
         """Append one dialogue's row."""
