@@ -28,6 +28,8 @@ from dialogdata.validators.conflict import Conflict, ConflictResult
 from dialogdata.validators.coverage import Coverage, CoverageResult
 
 REPORT_REJECTS = 50
+# Reused answers and prefixes are worth a look but are not conflicts in themselves.
+CONFLICT_SCORED = ("conflict.duplicate", "conflict.near_duplicate", "conflict.contradiction")
 FileHook = Callable[[str, int, int], None]
 
 
@@ -120,9 +122,10 @@ class Run:
                 self._keep(dialogue)
 
     def _scores(self, dialogue: Dialogue, found: list[Issue]) -> dict[str, float]:
-        """Add the corpus scores: conflict (1 when the dialogue is in no conflict) and rarity."""
+        """Add the corpus scores: conflict (0 for a duplicate, near duplicate or contradiction) and rarity."""
         assert self.coverage is not None
-        scores = {**dialogue.scores, "conflict": 0.0 if found else 1.0}
+        conflicted = any(i.code in CONFLICT_SCORED for i in found)
+        scores = {**dialogue.scores, "conflict": 0.0 if conflicted else 1.0}
         if dialogue.id in self.coverage.rarity:
             scores["rarity"] = self.coverage.rarity[dialogue.id]
         return scores

@@ -53,7 +53,8 @@ ISSUE_CODES: dict[str, str] = {
         "an exact duplicate of another dialogue once texts are NFC, whitespace-collapsed, case-folded"
     ),
     "conflict.near_duplicate": (
-        "a dialogue whose text is nearly the same as another's (verified similarity over the threshold)"
+        "a near duplicate of an earlier dialogue: the whole dialogue is similar, or the prompt is and "
+        "the final answer does not diverge"
     ),
     "conflict.contradiction": (
         "a near-identical prompt (context before the final answer) whose final answer diverges"

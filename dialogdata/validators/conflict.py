@@ -127,8 +127,8 @@ class Conflict:
     def __init__(
         self,
         *,
-        near_threshold: float = 0.9,
-        contradiction_prompt: float = 0.9,
+        near_threshold: float = 0.95,
+        contradiction_prompt: float = 0.95,
         contradiction_answer: float = 0.5,
         reused_answer_min: int = 5,
         adversarial_band: tuple[float, float] = (0.0, 1.0),
@@ -145,15 +145,17 @@ class Conflict:
             ("contradiction_prompt", contradiction_prompt),
             ("contradiction_answer", contradiction_answer),
         ):
-            _check(label, value, 0.0 < value <= 1.0, "between 0 (excluded) and 1")
+            _share(label, value)
         low, high = _band(adversarial_band)
-        _check("reused_answer_min", reused_answer_min, reused_answer_min >= 2, "an integer of at least 2")
-        _check("num_perm", num_perm, 1 <= num_perm <= 4096, "an integer from 1 to 4096")
-        for label, value in (("bands", bands), ("whole_bands", whole_bands)):
-            _check(label, value, 1 <= value <= num_perm, f"an integer from 1 to num_perm ({num_perm})")
-        _check("ngram", ngram, 1 <= ngram <= 32, "an integer from 1 to 32")
-        _check("window", window, window >= 1, "a positive integer")
-        _check("workers", workers, workers >= 1 or workers == -1, "a positive integer, or -1 for every core")
+        _integer("reused_answer_min", reused_answer_min, 2)
+        _integer("num_perm", num_perm, 1, 4096)
+        _integer("bands", bands, 1, num_perm)
+        _integer("whole_bands", whole_bands, 1, num_perm)
+        _integer("ngram", ngram, 1, 32)
+        _integer("window", window, 1)
+        _integer("seed", seed, -(2**63), 2**63 - 1)
+        if workers != -1:
+            _integer("workers", workers, 1)
         self.near_threshold = float(near_threshold)
         self.contradiction_prompt = float(contradiction_prompt)
         self.contradiction_answer = float(contradiction_answer)
@@ -247,20 +249,34 @@ class Conflict:
         self._chunks.append(chunk)
 
 
-def _check(label: str, value: object, ok: bool, expected: str) -> None:
-    """Raise a `UsageError` naming the option and its bad value unless `ok`."""
-    if not ok or isinstance(value, bool):
-        raise UsageError(f"{label} must be {expected}; found {value!r}")
+def _share(label: str, value: object) -> None:
+    """Raise a `UsageError` unless `value` is a number in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value <= 1.0:
+        raise UsageError(f"{label} must be a number between 0 (excluded) and 1; found {value!r}")
 
 
-def _band(band: tuple[float, float]) -> tuple[float, float]:
+def _integer(label: str, value: object, low: int, high: int | None = None) -> None:
+    """Raise a `UsageError` unless `value` is an integer from `low` to `high`."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise UsageError(f"{label} must be an integer {bound}; found {value!r}")
+
+
+def _band(band: object) -> tuple[float, float]:
     """Return a valid (low, high) adversarial band or raise a `UsageError`."""
-    try:
-        low, high = (float(x) for x in band)
-    except (TypeError, ValueError):
-        raise UsageError(f"adversarial_band must be two shares (low, high); found {band!r}") from None
-    _check("adversarial_band", band, 0.0 <= low <= high <= 1.0, "two shares with 0 <= low <= high <= 1")
-    return low, high
+    if isinstance(band, tuple | list) and len(band) == 2:
+        low, high = band
+        numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in band)
+        if numbers and 0.0 <= low <= high <= 1.0:
+            return float(low), float(high)
+    raise UsageError(
+        f"adversarial_band must be two shares (low, high), 0 <= low <= high <= 1; found {band!r}"
+    )
 
 
 class _Report:
@@ -306,7 +322,9 @@ class _Report:
             "n_ids": len(set(self.ids)),
             "n_unique": len(self.unique),
             "n_candidates": {"prompt": len(candidates.by_prompt), "whole": len(candidates.by_whole)},
-            "codes": dict(sorted(Counter(i.code for found in issues.values() for i in set(found)).items())),
+            "codes": dict(
+                sorted(Counter(c for found in issues.values() for c in {i.code for i in found}).items())
+            ),
             "near_duplicate": {"pairs": len(near.pairs), **clusters},
             "contradiction": {"pairs": len(contradiction.pairs)},
             "reused_answer": reused,

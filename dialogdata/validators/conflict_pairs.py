@@ -20,7 +20,7 @@ from dialogdata.validators.minhash import I64, unique_pairs
 
 F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
-_BLOCK = 65536
+_BLOCK = 8192
 
 
 class _Texts(Protocol):

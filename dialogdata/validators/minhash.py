@@ -31,6 +31,7 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 # Added per step of a borrowed (densified) bin, so a borrowed value rarely equals an owned one.
 _ROTATE = 0x9E37
+_DENSIFY_BLOCK = 8192
 
 
 def hash_ngrams(texts: Sequence[str], *, n: int, seed: int = 0) -> tuple[U64, I64]:
@@ -84,9 +85,15 @@ def densify(sketches: U16) -> U16:
     """
     out = sketches.copy()
     holes = np.flatnonzero(np.any(sketches == EMPTY, axis=1) & ~is_empty(sketches))
-    if not len(holes):
-        return out
-    part = sketches[holes]
+    # In blocks of rows, so the temporaries stay small next to the sketches themselves.
+    for start in range(0, len(holes), _DENSIFY_BLOCK):
+        rows = holes[start : start + _DENSIFY_BLOCK]
+        out[rows] = _fill(sketches[rows])
+    return out
+
+
+def _fill(part: U16) -> U16:
+    """Densify rows that have at least one empty and one owned bin."""
     k = part.shape[1]
     columns = np.arange(k, dtype=np.int16)
     owned = np.where(part != EMPTY, columns, np.int16(2 * k))
@@ -95,8 +102,8 @@ def densify(sketches: U16) -> U16:
     following = np.where(following == 2 * k, first + k, following)
     source = np.take_along_axis(part, following % k, axis=1)
     offset = ((following - columns).astype(np.uint32) * _ROTATE) & 0xFFFF
-    out[holes] = np.where(part == EMPTY, (source + offset) & 0xFFFF, part).astype(np.uint16)
-    return out
+    filled: U16 = np.where(part == EMPTY, (source + offset) & 0xFFFF, part).astype(np.uint16)
+    return filled
 
 
 def is_empty(sketches: U16) -> npt.NDArray[np.bool_]:
@@ -110,9 +117,8 @@ def band_keys(sketches: U16, *, bands: int) -> U64:
     n_rows, k = sketches.shape
     width = k // bands
     keys = np.zeros((n_rows, bands), dtype=np.uint64)
-    wide = sketches.astype(np.uint64)
     for j in range(width):
-        keys ^= wide[:, j : bands * width : width]
+        keys ^= sketches[:, j : bands * width : width]
         keys *= _MIX1
         keys ^= keys >> np.uint64(29)
     return keys

@@ -517,6 +517,10 @@ def test_conflict_dialogue_without_answer_and_empty_texts() -> None:
         ("window", 0),
         ("workers", 0),
         ("num_perm", True),
+        ("num_perm", 128.0),
+        ("near_threshold", "0.9"),
+        ("adversarial_band", "01"),
+        ("seed", 1.5),
     ],
 )
 def test_conflict_rejects_bad_options(option: str, value) -> None:
