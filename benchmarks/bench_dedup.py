@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
 import json
 import math
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,30 +36,14 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-GENERATOR = HERE / "generate.py"
+sys.path.insert(0, str(HERE))
+# The ingest benchmark owns corpus generation and reuse, so both benchmarks share the same files.
+from bench_ingest import corpus  # noqa: E402
+
 NEAR, CONTRADICTION = "conflict.near_duplicate", "conflict.contradiction"
 TARGET_RECALL = 0.95
 TARGET_TIME_RATIO = 0.5
 TARGET_GROWTH_EXPONENT = 1.15  # time ~ n^e; 1.0 is linear
-
-
-def corpus(workdir: Path, n: int, seed: int) -> tuple[Path, Path]:
-    """Return the corpus and truth paths for (n, seed), generating them unless a current copy exists.
-
-    The names and the stamp match `bench_ingest.py`, so the two benchmarks share their corpora.
-    """
-    path = workdir / f"corpus-n{n}-s{seed}.jsonl"
-    truth = workdir / f"corpus-n{n}-s{seed}.truth.jsonl"
-    meta = workdir / f"corpus-n{n}-s{seed}.meta.json"
-    stamp = {"n": n, "seed": seed, "generator_sha256": hashlib.sha256(GENERATOR.read_bytes()).hexdigest()}
-    if path.exists() and truth.exists() and meta.exists() and json.loads(meta.read_text()) == stamp:
-        print(f"reusing {path}", file=sys.stderr)
-        return path, truth
-    workdir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(GENERATOR), str(n), str(path), "--seed", str(seed), "--truth", str(truth)]
-    subprocess.run(command, check=True, stdout=sys.stderr)
-    meta.write_text(json.dumps(stamp) + "\n")
-    return path, truth
 
 
 def datasketch_conflict() -> type:
