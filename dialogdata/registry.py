@@ -24,6 +24,7 @@ EXPORTERS: dict[str, str] = {
 }
 AUGMENTERS: dict[str, str] = {
     "role_swap": "dialogdata.augmenters.role_swap:RoleSwap",
+    "adversarial": "dialogdata.augmenters.adversarial:Adversarial",
 }
 _TABLES: dict[Kind, dict[str, str]] = {"format": FORMATS, "exporter": EXPORTERS, "augmenter": AUGMENTERS}
 _LABELS: dict[Kind, str] = {"format": "format", "exporter": "output format", "augmenter": "augmenter"}

@@ -16,7 +16,7 @@ PUBLIC = {
         "read",
         "write",
     },
-    "dialogdata.augmenters": {"Augmenter", "RoleSwap"},
+    "dialogdata.augmenters": {"Adversarial", "Augmenter", "RoleSwap"},
     "dialogdata.validators": {
         "Cell",
         "Conflict",
