@@ -75,7 +75,10 @@ def build(
     mapping: MappingOption = None,
     config: ConfigOption = None,
     augment: Annotated[
-        str, typer.Option("--augment", help="Comma-separated augmenters (role_swap, adversarial), or none.")
+        str,
+        typer.Option(
+            "--augment", help="Comma-separated augmenters (role_swap, entities, adversarial), or none."
+        ),
     ] = "none",
     seed: Annotated[int, typer.Option("--seed", help="Seed for augmentation and splits.")] = 0,
     validation: Annotated[

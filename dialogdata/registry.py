@@ -25,6 +25,7 @@ EXPORTERS: dict[str, str] = {
 AUGMENTERS: dict[str, str] = {
     "role_swap": "dialogdata.augmenters.role_swap:RoleSwap",
     "adversarial": "dialogdata.augmenters.adversarial:Adversarial",
+    "entities": "dialogdata.augmenters.entities:EntitySubstitution",
 }
 _TABLES: dict[Kind, dict[str, str]] = {"format": FORMATS, "exporter": EXPORTERS, "augmenter": AUGMENTERS}
 _LABELS: dict[Kind, str] = {"format": "format", "exporter": "output format", "augmenter": "augmenter"}

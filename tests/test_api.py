@@ -16,7 +16,7 @@ PUBLIC = {
         "read",
         "write",
     },
-    "dialogdata.augmenters": {"Adversarial", "Augmenter", "RoleSwap"},
+    "dialogdata.augmenters": {"Adversarial", "Augmenter", "EntitySubstitution", "RoleSwap"},
     "dialogdata.validators": {
         "Cell",
         "Conflict",
