@@ -18,13 +18,20 @@ _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
 _CLOSER = {b"[": b"]", b"{": b"}"}
 
 
+Line = tuple[int, bytes, tuple[str, str] | None]
+"""A physical line: its 1-based number, its bytes as UTF-8 (or as found, when bad), and the error if any."""
+
+
+def iter_raw_lines(stream: IO[bytes], encoding: str, limits: Limits) -> Iterator[Line]:
+    """Yield the lines of a stream as UTF-8: raw bytes when it is UTF-8, decoded line by line otherwise."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return _utf8_lines(stream, limits)
+    return _decoded_lines(stream, encoding)
+
+
 def iter_jsonl(stream: IO[bytes], encoding: str, limits: Limits) -> Iterator[RawRecord]:
     """Yield one record per non-blank line; a bad line becomes an error record, not a stop."""
-    lines = (
-        _utf8_lines(stream, limits)
-        if encoding in ("utf-8", "utf-8-sig")
-        else _decoded_lines(stream, encoding)
-    )
+    lines = iter_raw_lines(stream, encoding, limits)
     index = 0
     for number, raw, error in lines:
         if error is None and (not raw or raw.isspace()):

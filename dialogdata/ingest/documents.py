@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from dialogdata.ingest.containers import _decoded_lines, _utf8_lines, read_document
+from dialogdata.ingest.containers import iter_raw_lines, read_document
 from dialogdata.ingest.records import Limits, RawRecord
 
 
@@ -126,11 +126,7 @@ def iter_text(
     stream: IO[bytes], encoding: str, limits: Limits, *, turn_separator: str | None, blocks: bool
 ) -> Iterator[RawRecord]:
     """Yield plain-text dialogues: one per line split on `turn_separator`, or one per blank-line block."""
-    lines = (
-        _utf8_lines(stream, limits)
-        if encoding in ("utf-8", "utf-8-sig")
-        else _decoded_lines(stream, encoding)
-    )
+    lines = iter_raw_lines(stream, encoding, limits)
     pattern = re.compile(re.escape(turn_separator)) if turn_separator else None
     block: list[tuple[int, str]] = []
     index = 0

@@ -13,7 +13,7 @@ from typing import IO, Any
 import msgspec
 import msgspec.structs
 
-from dialogdata.ingest.containers import _decoded_lines, _utf8_lines
+from dialogdata.ingest.containers import Line, iter_raw_lines
 from dialogdata.ingest.formats.columns import KNOWN_COLUMNS, normalise
 from dialogdata.ingest.records import Limits, RawRecord
 
@@ -25,11 +25,7 @@ def iter_csv(
     stream: IO[bytes], encoding: str, limits: Limits, *, delimiter: str | None
 ) -> Iterator[RawRecord]:
     """Yield one record per CSV row as {column: text}, with the physical line the row starts on."""
-    lines = (
-        _utf8_lines(stream, limits)
-        if encoding in ("utf-8", "utf-8-sig")
-        else _decoded_lines(stream, encoding)
-    )
+    lines = iter_raw_lines(stream, encoding, limits)
     feed = _CsvFeed(lines)
     first = list(itertools.islice(feed.texts(), 64))
     dialect = delimiter or _sniff_delimiter(first)
@@ -54,7 +50,7 @@ def iter_csv(
 class _CsvFeed:
     """Feed decoded lines to csv.reader while remembering physical line numbers and bad lines."""
 
-    def __init__(self, lines: Iterator[tuple[int, bytes, tuple[str, str] | None]]) -> None:
+    def __init__(self, lines: Iterator[Line]) -> None:
         self.lines = lines
         self.numbers: deque[int] = deque()
         self.errors: list[RawRecord] = []
