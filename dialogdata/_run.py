@@ -186,7 +186,7 @@ class Run:
         split = None
         if self.exporter is not None:
             split = assign_split(dialogue, self.ratios, seed=self.seed, group=self._group(dialogue))
-            self.splits[split].write(self.exporter(dialogue))
+            self.splits[split].write(self.exporter.record(dialogue))
         self.table.write(dialogue, split)
         self.metrics.add_written(dialogue, split or "none")
 

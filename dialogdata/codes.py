@@ -1,4 +1,4 @@
-"""The one table of stable codes: rejects (ingest), issues (validators) and filter rules."""
+"""The one table of stable codes: rejects (ingest), issues (validators), filter rules and export losses."""
 
 from __future__ import annotations
 
@@ -71,10 +71,76 @@ FILTER_CODES: dict[str, str] = {
     "filter.score": "dropped because a score is under the filter's minimum",
 }
 
+EXPORT_CODES: dict[str, str] = {
+    "export.unrepresentable": (
+        "the format cannot hold the dialogue at all (it has no turns; alpaca: no user turn answered by an "
+        "assistant turn); it is not written"
+    ),
+    "export.tools_dropped": "the declared tools are dropped: the format has no place for them",
+    "export.tool_calls_dropped": (
+        "tool calls are dropped: the format has no place for them (or for calls on a turn that is not "
+        "the assistant's)"
+    ),
+    "export.tool_turns_dropped": "tool result turns are dropped: the format has no place for them",
+    "export.system_dropped": (
+        "a system turn that is not the first turn, or is empty, is dropped: the format holds one "
+        "system prompt"
+    ),
+    "export.name_dropped": "a turn's name is dropped: the format has no place for it",
+    "export.loss_dropped": (
+        "a turn's loss flag is dropped: the format has no place for it on that turn (openai weighs "
+        "assistant turns only; chatglm3 never trains on tool results)"
+    ),
+    "export.tool_call_ids_dropped": (
+        "tool call ids and the tool_call_id of turns are dropped: the format has no place for them"
+    ),
+    "export.tool_call_ids_added": (
+        "a tool call without an id gets one (call_N), and a tool result answering a call gets its id, "
+        "as OpenAI requires"
+    ),
+    "export.turn_split": (
+        "an assistant turn with both text and tool calls is written as a text turn, then its calls"
+    ),
+    "export.multiple_tool_calls": (
+        "an assistant turn makes several tool calls: chatglm3 writes one tool turn per call; sharegpt writes "
+        "them as one list, which LLaMA-Factory reads and dialogdata's sharegpt reader rejects"
+    ),
+    "export.unanswered_call": (
+        "a tool call with no tool result after it is written with an empty observation (chatglm3 keeps a "
+        "call and its result in one turn)"
+    ),
+    "export.orphan_tool_result": (
+        "a tool result that answers no call is written as an observation turn with loss false (chatglm3)"
+    ),
+    "export.arguments_reformatted": (
+        "tool call arguments are written as a JSON object, so their text comes back in compact form"
+    ),
+    "export.arguments_not_object": (
+        "tool call arguments are not a JSON object: written as text, which the trainer cannot read as "
+        "parameters"
+    ),
+    "export.turns_joined": (
+        "consecutive turns of one speaker are joined with a newline (alpaca needs user/assistant pairs)"
+    ),
+    "export.starts_with_assistant": (
+        "assistant turns before the first user turn are dropped (alpaca needs user/assistant pairs)"
+    ),
+    "export.ends_with_user": (
+        "user turns after the last assistant turn are dropped (alpaca needs user/assistant pairs)"
+    ),
+    "export.not_alternating": (
+        "the turns do not alternate human or observation, then gpt or function_call, after the system turn, "
+        "so LLaMA-Factory skips the record (sharegpt)"
+    ),
+    "export.ends_without_reply": (
+        "the record does not end on a gpt or function_call turn, so LLaMA-Factory skips it (sharegpt)"
+    ),
+}
+
 
 def describe(code: str) -> str:
     """Return the documented meaning of `code`, or raise KeyError for an unknown code."""
-    for table in (REJECT_CODES, ISSUE_CODES, FILTER_CODES):
+    for table in (REJECT_CODES, ISSUE_CODES, FILTER_CODES, EXPORT_CODES):
         if code in table:
             return table[code]
     raise KeyError(code)

@@ -20,7 +20,10 @@ FORMATS: dict[str, str] = {
     "utterance_table": "dialogdata.ingest.formats.tables:UtteranceTable",
 }
 EXPORTERS: dict[str, str] = {
-    "openai": "dialogdata.export.formats:to_openai",
+    "openai": "dialogdata.export.formats.openai:OpenAIExporter",
+    "sharegpt": "dialogdata.export.formats.sharegpt:ShareGPTExporter",
+    "chatglm3": "dialogdata.export.formats.chatglm3:ChatGLM3Exporter",
+    "alpaca": "dialogdata.export.formats.alpaca:AlpacaExporter",
 }
 AUGMENTERS: dict[str, str] = {
     "role_swap": "dialogdata.augmenters.role_swap:RoleSwap",

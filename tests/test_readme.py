@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogdata.codes import FILTER_CODES, ISSUE_CODES, REJECT_CODES
+from dialogdata.codes import EXPORT_CODES, FILTER_CODES, ISSUE_CODES, REJECT_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -29,7 +29,7 @@ def test_readme_python_snippets_run(snippet, tmp_path, monkeypatch, capsys):
 
 def test_readme_documents_every_code():
     table = dict(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| (.+?) \|$", README, flags=re.MULTILINE))
-    assert table == {**REJECT_CODES, **ISSUE_CODES, **FILTER_CODES}
+    assert table == {**REJECT_CODES, **ISSUE_CODES, **FILTER_CODES, **EXPORT_CODES}
 
 
 def test_readme_mapping_examples_are_the_shipped_files():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import strategies as st
 
 from dialogdata.schemas import Dialogue, Role, Source, ToolCall, Turn
@@ -77,3 +79,48 @@ def chat_dialogues(draw: st.DrawFn, *, system: bool | None = None, max_pairs: in
         Turn(role=role, content=draw(texts)) for _ in range(pairs) for role in (Role.USER, Role.ASSISTANT)
     ]
     return Dialogue(turns=(*head, *body))
+
+
+@st.composite
+def _arguments(draw: st.DrawFn) -> str:
+    """JSON object text, compact or spaced, as different sources write tool arguments."""
+    value = draw(
+        st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), st.integers(0, 99) | texts, max_size=2)
+    )
+    separators = draw(st.sampled_from([(",", ":"), (", ", ": ")]))
+    return json.dumps(value, ensure_ascii=False, separators=separators)
+
+
+@st.composite
+def tool_dialogues(draw: st.DrawFn, *, max_exchanges: int = 3, max_calls: int = 2) -> Dialogue:
+    """A tool-using chat: calls to declared tools, each answered in order by a tool turn, then a reply.
+
+    Calls may carry ids (their results then carry `tool_call_id`), compact or spaced arguments and
+    text beside them; assistant turns may carry a `loss` flag. Every exchange ends on the assistant.
+    """
+    items = [Turn(role=Role.SYSTEM, content=draw(texts))] if draw(st.booleans()) else []
+    names: set[str] = set()
+    for _ in range(draw(st.integers(1, max_exchanges))):
+        items.append(Turn(role=Role.USER, content=draw(texts)))
+        calls = [
+            ToolCall(
+                name=draw(st.from_regex(r"[a-z_]{1,12}", fullmatch=True)),
+                arguments=draw(_arguments()),
+                id=draw(st.none() | st.from_regex(r"call_[a-z0-9]{1,6}", fullmatch=True)),
+            )
+            for _ in range(draw(st.integers(0, max_calls)))
+        ]
+        names.update(call.name for call in calls)
+        if calls:
+            thought = draw(st.just("") | texts)
+            loss = draw(st.none() | st.booleans())
+            items.append(Turn(role=Role.ASSISTANT, content=thought, tool_calls=tuple(calls), loss=loss))
+            items += [Turn(role=Role.TOOL, content=draw(texts), tool_call_id=call.id) for call in calls]
+        items.append(Turn(role=Role.ASSISTANT, content=draw(texts), loss=draw(st.none() | st.booleans())))
+    declared = draw(st.booleans())
+    tools = tuple(
+        {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+        for name in sorted(names)
+        if declared
+    )
+    return Dialogue(turns=tuple(items), tools=tools)

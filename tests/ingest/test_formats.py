@@ -116,6 +116,35 @@ def test_sharegpt_maps_speakers_function_calls_and_string_tools():
     assert parsed.source_id == "s1"
 
 
+@pytest.mark.parametrize(
+    ("system", "roles", "meta"),
+    [
+        ("You are a bank assistant.", ["system", "user", "assistant"], {"category": "cards"}),
+        ("", ["user", "assistant"], {"category": "cards"}),
+        (None, ["user", "assistant"], {"category": "cards", "system": None}),
+    ],
+)
+def test_sharegpt_top_level_system_opens_the_dialogue(system, roles, meta):
+    record = {
+        "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}],
+        "system": system,
+        "category": "cards",
+    }
+    parsed = ShareGPT().parse(record)
+    assert [t.role.value for t in parsed.turns] == roles
+    assert parsed.turns[0].content == (system or "hi")
+    assert parsed.meta == meta
+
+
+def test_sharegpt_top_level_system_beside_a_system_turn_stays_in_meta():
+    record = {
+        "conversations": [{"from": "system", "value": "a"}, {"from": "human", "value": "b"}],
+        "system": "c",
+    }
+    parsed = ShareGPT().parse(record)
+    assert [t.content for t in parsed.turns] == ["a", "b"] and parsed.meta == {"system": "c"}
+
+
 def test_sharegpt_bad_function_call_is_rejected():
     record = {"conversations": [{"from": "function_call", "value": "not json"}]}
     with pytest.raises(RecordError) as info:

@@ -31,6 +31,17 @@ class ShareGPT(Format):
         "function": Role.TOOL,
     }
 
+    def parse(self, record: Mapping[str, Any]) -> Parsed:
+        """Read the turns; a top-level `system` text (LLaMA-Factory's system column) opens the dialogue."""
+        out = super().parse(record)
+        system = record.get("system")
+        if system is not None and not (out.turns and out.turns[0].role is Role.SYSTEM):
+            text = out.text(system, "system")
+            if text:
+                out.turns.insert(0, Turn(role=Role.SYSTEM, content=text))
+            del out.meta["system"]
+        return out
+
     def claims_turn(self, turn: object) -> bool:
         """ShareGPT turns carry `from` and `value`."""
         return isinstance(turn, dict) and "from" in turn and "value" in turn
