@@ -45,6 +45,7 @@ bench:
 	$(BENCH_VENV)/bin/python benchmarks/bench_schema.py
 	$(BENCH_VENV)/bin/python benchmarks/bench_ingest.py --n 200000 --repeat 3
 	$(BENCH_VENV)/bin/python benchmarks/bench_dedup.py --n 20000 200000
+	$(BENCH_VENV)/bin/python benchmarks/bench_augment.py --n 20000 --repeat 3
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache .hypothesis

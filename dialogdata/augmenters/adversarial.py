@@ -34,7 +34,7 @@ _NEIGHBOURS = {
     for c, ch in enumerate(row)
 }
 _CONFUSABLE = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "i": "і"}
-_WORD = re.compile(r"[A-Za-z]{3,}")
+_WORD = re.compile(r"([A-Za-z]{3,})")  # captured, so `split` puts the words at odd indices
 _HAN = re.compile(r"[\u3400-\u9fff]")
 DISTRACTORS = {
     "zh": ("顺便说一下，今天天气不错。", "我昨天看了一部很长的电影。", "对了，我家的猫最近很爱睡觉。"),
@@ -110,15 +110,25 @@ class Adversarial(Augmenter):
 
 def _char_noise(text: str, rng: random.Random, rate: float) -> str:
     """Typos inside Latin words only."""
-    return _WORD.sub(lambda m: _typo(m.group(), rng, rate), text)
+    parts = _WORD.split(text)
+    draw = rng.random
+    for k in range(1, len(parts), 2):
+        # Most words get no typo: draw letter by letter until one gets it, before building anything.
+        for first in range(len(parts[k])):
+            if draw() < rate:
+                parts[k] = _typo(parts[k], first, rng, rate)
+                break
+    return "".join(parts)
 
 
-def _typo(word: str, rng: random.Random, rate: float) -> str:
-    """One word with each letter, at `rate`, replaced by a neighbour, swapped with the next, or dropped."""
+def _typo(word: str, first: int, rng: random.Random, rate: float) -> str:
+    """One word with letter `first` (already drawn) and each later one, at `rate`, replaced by a
+    neighbour, swapped with the next, or dropped."""
     letters = list(word)
-    i = 0
+    i, drawn = first, True
     while i < len(letters):
-        if rng.random() < rate:
+        if drawn or rng.random() < rate:
+            drawn = False
             action = rng.randrange(3)
             lower = letters[i].lower()
             if action == 0 and lower in _NEIGHBOURS:
