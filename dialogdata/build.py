@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +18,7 @@ from dialogdata.export import Staging, check_output, check_ratios, get_exporter
 from dialogdata.export.publish import SUCCESS
 from dialogdata.filtering import Filter
 from dialogdata.ingest import FileReport, Reader
-from dialogdata.registry import resolve
+from dialogdata.registry import AUGMENTERS, resolve
 from dialogdata.reports import write_summary
 from dialogdata.validators import Consistency
 from dialogdata.validators.conflict import Conflict
@@ -26,11 +26,12 @@ from dialogdata.validators.coverage import Coverage
 
 DEFAULT_SPLITS = {"train": 0.9, "validation": 0.1}
 FATES = ("kept", "rejected", "filtered", "deduplicated")
-SECTIONS: dict[str, Callable[..., Any]] = {
+SECTIONS: dict[str, Callable[..., Any] | dict[str, Callable[..., Any]]] = {
     "consistency": Consistency,
     "conflict": Conflict,
     "coverage": Coverage,
     "filter": Filter,
+    "augment": {name: resolve("augmenter", name) for name in AUGMENTERS},
 }
 
 
@@ -77,7 +78,8 @@ def build(
     format: str = "auto",
     mapping: str | Path | None = None,
     config: str | Path | None = None,
-    augment: Sequence[str] = (),
+    augment: Sequence[str] | None = None,
+    ner_model: str | None = None,
     seed: int = 0,
     splits: dict[str, float] | None = None,
     drop: Sequence[str] | None = None,
@@ -88,16 +90,22 @@ def build(
 ) -> BuildResult:
     """Run the whole job as `dialogdata build` does and publish `out` atomically.
 
-    `config` is a TOML recipe ([consistency], [conflict], [coverage], [filter]); `drop` and `dedup`
-    override its [filter] section.
+    `config` is a TOML recipe ([consistency], [conflict], [coverage], [filter], [augment.<name>]);
+    `drop` and `dedup` override its [filter] section; `augment` names the augmenters to run (default:
+    those with a section in the recipe).
 
     >>> result = build("examples/raw", "out/demo", overwrite=True)  # doctest: +SKIP
     >>> result.fates["kept"], result.report  # doctest: +SKIP
     """
     get_exporter(to)
     recipe = _recipe(config, drop, dedup)
+    names = tuple(recipe["augment"]) if augment is None else tuple(augment)
+    for name in names:
+        resolve("augmenter", name)
+    if ner_model is not None:
+        recipe["augment"].setdefault("entities", {})["model"] = ner_model
     options = _Options(
-        "build", to, format, _name(mapping), _name(config), tuple(augment), seed,
+        "build", to, format, _name(mapping), _name(config), names, seed,
         check_ratios(splits or DEFAULT_SPLITS), recipe,
     )  # fmt: skip
     return _execute(raw, Path(out), options, mapping, max_reject_share, overwrite, on_file)
@@ -167,16 +175,38 @@ def _recipe(
 def _stages(options: _Options) -> Stages:
     """Construct the validators, filter and augmenters from the recipe."""
     built = {
-        name: construct(factory, options.recipe[name], section=name) for name, factory in SECTIONS.items()
+        name: construct(factory, options.recipe[name], section=name)
+        for name, factory in SECTIONS.items()
+        if callable(factory)
     }
-    augmenters = [_augmenter(name, options.seed) for name in options.augment]
+    augmenters = make_augmenters(options.augment, options.recipe["augment"], options.seed)
     return Stages(built["consistency"], built["conflict"], built["coverage"], built["filter"], augmenters)
 
 
-def _augmenter(name: str, seed: int) -> Augmenter:
-    """Return the built-in augmenter `name` (a `UsageError` lists them)."""
-    cls: type[Augmenter] = resolve("augmenter", name)
-    return cls(seed=seed)
+def augmenters_from(
+    names: Sequence[str],
+    *,
+    config: str | Path | None = None,
+    seed: int = 0,
+    ner_model: str | None = None,
+) -> list[Augmenter]:
+    """Construct augmenters by name with the options of a recipe's [augment.NAME] sections."""
+    # The whole recipe is checked, so one file serves `build` and `augment` alike.
+    options = load_recipe(config, SECTIONS)["augment"]
+    if ner_model is not None:
+        options.setdefault("entities", {})["model"] = ner_model
+    return make_augmenters(names, options, seed)
+
+
+def make_augmenters(
+    names: Sequence[str], recipe: Mapping[str, Mapping[str, Any]], seed: int
+) -> list[Augmenter]:
+    """Construct the built-in augmenters `names` with their recipe options and the run's seed."""
+    augmenters = []
+    for name in names:
+        cls: type[Augmenter] = resolve("augmenter", name)
+        augmenters.append(construct(cls, {**recipe.get(name, {}), "seed": seed}, section=f"augment.{name}"))
+    return augmenters
 
 
 def _name(path: str | Path | None) -> str | None:

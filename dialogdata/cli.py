@@ -63,6 +63,14 @@ DedupOption = Annotated[
     str | None, typer.Option("--dedup", help="Drop near and exact duplicates (near), exact only, or none.")
 ]
 OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it is not empty.")]
+NerModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ner-model",
+        help="A spaCy pipeline (installed name or path) whose NER feeds the entities augmenter, "
+        "besides the gazetteer. Never downloaded.",
+    ),
+]
 
 
 @app.command()
@@ -75,11 +83,14 @@ def build(
     mapping: MappingOption = None,
     config: ConfigOption = None,
     augment: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--augment", help="Comma-separated augmenters (role_swap, entities, adversarial), or none."
+            "--augment",
+            help="Comma-separated augmenters (role_swap, entities, adversarial), or none "
+            "(default: those with an [augment.NAME] section in --config).",
         ),
-    ] = "none",
+    ] = None,
+    ner_model: NerModelOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for augmentation and splits.")] = 0,
     validation: Annotated[
         float, typer.Option("--validation", help="Share of dialogues in validation.")
@@ -105,7 +116,8 @@ def build(
         format=format,
         mapping=mapping,
         config=config,
-        augment=_names(augment),
+        augment=None if augment is None else _names(augment),
+        ner_model=ner_model,
         seed=seed,
         splits={"train": 1.0 - validation - test, "validation": validation, "test": test},
         drop=None if drop is None else _names(drop),
@@ -155,6 +167,101 @@ def validate(
 def _names(text: str) -> list[str]:
     """Split a comma-separated option; `none` is the empty list."""
     return [] if text.strip().lower() == "none" else [n.strip() for n in text.split(",") if n.strip()]
+
+
+@app.command("augment")
+def augment_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="IN... OUT: input files or folders, then the output file.")
+    ],
+    op: Annotated[
+        str, typer.Option("--op", help="Comma-separated augmenters: role_swap, entities, adversarial.")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Output format: openai, sharegpt, chatglm3, alpaca, or dialogdata (canonical)."
+        ),
+    ] = "openai",
+    format: FormatOption = "auto",
+    mapping: MappingOption = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A TOML recipe; its [augment.NAME] sections set options.")
+    ] = None,
+    ner_model: NerModelOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every augmenter.")] = 0,
+    only_augmented: Annotated[
+        bool, typer.Option("--only-augmented", help="Write the augmented dialogues only, not the originals.")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists.")] = False,
+) -> None:
+    """Run augmenters over IN... and write one JSONL file: each dialogue followed by its augmented ones.
+
+    Rejected input records go to OUT.rejects.jsonl. Exit codes: 0 success; 2 usage error; 3 fatal.
+    """
+    if len(paths) < 2:
+        raise _usage("augment needs at least one IN and an OUT file: dialogdata augment IN... OUT --op NAME")
+    from dialogdata.build import augmenters_from
+    from dialogdata.transform import augment as run_augment
+
+    augmenters = _guard(augmenters_from, _names(op), config=config, seed=seed, ner_model=ner_model)
+    result = _guard(
+        run_augment, paths[:-1], paths[-1], augmenters, to=to, format=format, mapping=mapping,
+        keep_originals=not only_augmented, overwrite=overwrite,
+    )  # fmt: skip
+    _print_file_job(result)
+
+
+@app.command()
+def convert(
+    paths: Annotated[
+        list[Path], typer.Argument(help="IN... OUT: input files or folders, then the output file.")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Output format: openai, sharegpt, chatglm3, alpaca, or dialogdata (canonical)."
+        ),
+    ],
+    format: FormatOption = "auto",
+    mapping: MappingOption = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists.")] = False,
+) -> None:
+    """Convert IN... (any supported format) into one JSONL file in format --to, without validating.
+
+    Rejected input records go to OUT.rejects.jsonl. Exit codes: 0 success; 2 usage error; 3 fatal.
+    """
+    if len(paths) < 2:
+        raise _usage(
+            "convert needs at least one IN and an OUT file: dialogdata convert IN... OUT --to FORMAT"
+        )
+    from dialogdata.transform import convert as run_convert
+
+    result = _guard(
+        run_convert, paths[:-1], paths[-1], to=to, format=format, mapping=mapping, overwrite=overwrite
+    )
+    _print_file_job(result)
+
+
+def _print_file_job(result: Any) -> None:
+    """Print what a file job read, rejected, derived and wrote."""
+    parts = [f"read {result.read}", f"rejected {result.rejected}"]
+    if result.skipped:
+        parts.append(f"augmented {result.augmented}")
+    parts.append(f"written {result.written}")
+    if result.not_written:
+        parts.append(f"not representable in the format {result.not_written}")
+    typer.echo(", ".join(parts), err=True)
+    for name, reasons in result.skipped.items():
+        if reasons:
+            typer.echo(f"{name} skipped: " + ", ".join(f"{k} {v}" for k, v in reasons.items()), err=True)
+    if result.losses:
+        typer.echo(
+            "lost in export: " + ", ".join(f"{k} {v}" for k, v in sorted(result.losses.items())), err=True
+        )
+    if result.rejects_file is not None:
+        typer.echo(f"rejects: {result.rejects_file}", err=True)
+    typer.echo(f"output: {result.out}", err=True)
 
 
 @app.command()

@@ -41,7 +41,7 @@ def test_filter_rules():
 
 def test_recipe_unknown_section_and_key_are_named():
     sections = {"filter": Filter}
-    with pytest.raises(ConfigError, match=r"unknown section \[filters\]; expected one of: filter"):
+    with pytest.raises(ConfigError, match=r"unknown section \[filters\]; expected one of: \[filter\]"):
         check_recipe({"filters": {}}, sections)
     with pytest.raises(
         ConfigError, match="unknown key 'dropp' in \\[filter\\]; expected one of: drop, min_scores, dedup"

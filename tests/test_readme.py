@@ -63,3 +63,21 @@ def test_readme_recipe_example_is_valid(tmp_path, examples):
     assert recipe["filter"]["dedup"] == "exact"
     (tmp_path / "recipe.toml").write_text(block, encoding="utf-8")
     assert dd.build(examples, tmp_path / "out", config=tmp_path / "recipe.toml").exit_code == 0
+
+
+def test_readme_augment_recipe_runs(tmp_path, examples):
+    import orjson
+
+    import dialogdata as dd
+
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL) if "[augment." in b)
+    (tmp_path / "recipe.toml").write_text(block, encoding="utf-8")
+    result = dd.build(examples, tmp_path / "out", config=tmp_path / "recipe.toml", seed=1)
+    assert result.exit_code == 0 and result.fates["augmented"] > 0
+    manifest = orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())
+    assert manifest["config"]["augment"] == ["role_swap", "entities", "adversarial"]
+    assert manifest["config"]["recipe"]["augment"]["adversarial"]["kinds"] == [
+        "char_noise",
+        "injection",
+        "distractor",
+    ]

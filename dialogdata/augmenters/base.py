@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar
 
 from dialogdata.errors import UsageError
 from dialogdata.schemas import JSON, Dialogue, Lineage, Operation, Turn
@@ -45,6 +45,22 @@ class Augmenter:
         """Yield the outputs for every dialogue, as a pipeline step."""
         for dialogue in dialogues:
             yield from self.augment(dialogue)
+
+    def for_datasets(
+        self, format: str = "sharegpt", *, keep_originals: bool = True, lineage: bool = False
+    ) -> Callable[[dict[str, list[Any]]], dict[str, list[Any]]]:
+        """Return a function for `Dataset.map(fn, batched=True)` over rows in `format`.
+
+        Each row is kept (unless `keep_originals=False`) and followed by its augmented rows, written in
+        the same format and shape; columns outside the format are carried over from the parent row.
+        `lineage=True` adds `dialogdata_id`, `dialogdata_parent_id` and `dialogdata_operations` columns.
+        A row that cannot be read stays as it is, gets no children and is counted in `skipped`.
+
+        >>> ds = ds.map(RoleSwap(seed=1).for_datasets("sharegpt"), batched=True)  # doctest: +SKIP
+        """
+        from dialogdata.augmenters.datasets_map import batch_function
+
+        return batch_function(self, format, keep_originals=keep_originals, lineage=lineage)
 
     def _augment(self, dialogue: Dialogue, rng: random.Random) -> list[Dialogue]:
         """Derive the outputs of one dialogue."""

@@ -2,7 +2,7 @@
 
 from dialogdata.ingest.files import discover
 from dialogdata.ingest.formats import detect_format, get_format
-from dialogdata.ingest.reader import FileReport, Reader, read
+from dialogdata.ingest.reader import FileReport, Reader, parse_record, read
 from dialogdata.ingest.records import Reject
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "detect_format",
     "discover",
     "get_format",
+    "parse_record",
     "read",
 ]

@@ -290,6 +290,18 @@ def _grouped(
         yield RawRecord(index=index, line=rows[0].line, key=key, data=[r.data for r in rows], group=True)
 
 
+def parse_record(record: Any, format: str | Format, *, path: str = "") -> Dialogue:
+    """Turn one in-memory record (a dict, as a file or a `Dataset` row holds it) into a `Dialogue`.
+
+    Raises `RecordError` (with a stable `code`) when the record cannot become a dialogue.
+
+    >>> parse_record({"messages": [{"role": "user", "content": "hi"}]}, "openai").turns[0].content
+    'hi'
+    """
+    fmt = get_format(format) if isinstance(format, str) else format
+    return _to_dialogue(RawRecord(index=0, line=None, data=record), fmt, path, None)
+
+
 def _to_dialogue(raw: RawRecord, fmt: Format | None, rel: str, encoding: str | None) -> Dialogue:
     """Apply the format to a parsed record and attach its source."""
     if raw.error is not None:
