@@ -109,6 +109,8 @@ class Run:
     def _second_pass(self) -> None:
         """Decide fates in data order, then augment, split and export what is kept."""
         assert self.conflict is not None and self.coverage is not None
+        for augmenter in self.stages.augmenters:
+            augmenter.observe(self.coverage)
         for scored, issues in self.spill:
             found = self.conflict.issues.get(scored.id, [])
             for issue in found:

@@ -124,3 +124,34 @@ def test_convert_writes_the_target_format(examples, tmp_path):
     assert result.exit_code == 0, result.output
     back = list(dd.read(out, format="openai"))
     assert [d.id for d in back] == [d.id for d in dd.read(examples)]
+
+
+def test_build_feeds_coverage_counts_to_prefer_rare(examples, tmp_path):
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('[augment.entities]\nprefer_rare = "coverage"\n', encoding="utf-8")
+    dd.build(examples, tmp_path / "out", config=recipe)
+    import pyarrow.parquet as pq
+
+    # The table holds every written dialogue, children with their lineage (as JSON text).
+    rows = pq.read_table(tmp_path / "out" / "dialogues.parquet").to_pylist()
+    lineages = [orjson.loads(r["lineage"]) for r in rows if r["lineage"]]
+    assert lineages
+    digests = {op["params"]["prefer_rare"] for lin in lineages for op in lin["operations"]}
+    assert len(digests) == 1 and next(iter(digests)).startswith("blake2b:")
+
+
+def test_cli_ner_model_that_is_not_installed_is_a_usage_error(examples, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "augment",
+            str(examples),
+            str(tmp_path / "o.jsonl"),
+            "--op",
+            "entities",
+            "--ner-model",
+            "xx_no_such_model",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "'xx_no_such_model' is not installed" in result.output and "Traceback" not in result.output

@@ -6,10 +6,13 @@ import hashlib
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dialogdata.errors import UsageError
 from dialogdata.schemas import JSON, Dialogue, Lineage, Operation, Turn
+
+if TYPE_CHECKING:
+    from dialogdata.validators.coverage import CoverageResult
 
 
 class Augmenter:
@@ -27,6 +30,9 @@ class Augmenter:
     def params(self) -> dict[str, JSON]:
         """Return the options that shape the output, recorded in each output's lineage."""
         return {"p": self.p}
+
+    def observe(self, coverage: CoverageResult) -> None:
+        """Learn from the corpus's Coverage result before augmenting (a build calls it; no-op by default)."""
 
     def rng(self, dialogue: Dialogue) -> random.Random:
         """Return the RNG of `dialogue`: seeded by (seed, operation, dialogue id), so order never matters."""

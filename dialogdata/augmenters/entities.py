@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from dialogdata.validators.coverage import CoverageResult
 
 Unpooled = Literal["keep", "shuffle"]
+COVERAGE = "coverage"
+"""`prefer_rare="coverage"`: in a build, use the counts the Coverage validator observed in the corpus."""
 
 
 class EntitySubstitution(Augmenter):
@@ -91,9 +93,18 @@ class EntitySubstitution(Augmenter):
             raise UsageError(
                 "the gazetteer holds no terms; give entities={label: [terms]} or a gazetteer file"
             )
-        self.counts = _rare_counts(prefer_rare, self.gazetteer)
+        # "coverage": the counts arrive from the build's Coverage result (see `observe`), before augmenting.
+        self.from_coverage = prefer_rare == COVERAGE
+        self.counts = None if self.from_coverage else _rare_counts(prefer_rare, self.gazetteer)
+        self._counts_digest = _digest(self.counts)  # once, not per output: the table can be large
         # Label -> entities left as they were (once per dialogue): no other term of the label was free.
         self.unreplaced: Counter[str] = Counter()
+
+    def observe(self, coverage: CoverageResult) -> None:
+        """Take the corpus's term counts from Coverage when `prefer_rare="coverage"`."""
+        if self.from_coverage:
+            self.counts = _rare_counts(coverage, self.gazetteer)
+            self._counts_digest = _digest(self.counts)
 
     @property
     def nlp(self) -> Language | None:
@@ -115,7 +126,7 @@ class EntitySubstitution(Augmenter):
             "gazetteer": self.source,
             "model": self.model,
             "model_version": self.model_version,
-            "prefer_rare": _digest(self.counts),
+            "prefer_rare": self._counts_digest,
             "unpooled": self.unpooled,
         }
 
