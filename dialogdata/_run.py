@@ -9,18 +9,24 @@ dialogue's fate (deduplicated, filtered, kept), augments, splits and exports.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from dialogdata._io import JsonlWriter
+from dialogdata._progress import NoProgress, Progress
 from dialogdata._spill import Spill
 from dialogdata.augmenters import Augmenter
-from dialogdata.export import assign_split, get_exporter
+from dialogdata.engines.local import batched, ordered_map
+from dialogdata.export import assign_split, dataset_info, get_exporter
+from dialogdata.export.formats.base import UNREPRESENTABLE, Exporter, Loss
 from dialogdata.export.parquet import ParquetWriter
 from dialogdata.filtering import Filter
 from dialogdata.ingest import Reader, Reject
+from dialogdata.options import SplitOptions
 from dialogdata.reports import Metrics
 from dialogdata.schemas import Dialogue
 from dialogdata.validators import Consistency, Issue
@@ -28,9 +34,10 @@ from dialogdata.validators.conflict import Conflict, ConflictResult
 from dialogdata.validators.coverage import Coverage, CoverageResult
 
 REPORT_REJECTS = 50
+BATCH = 64
+"""Dialogues per batch handed to a worker: big enough to amortise the hand-over, small enough to stream."""
 # Reused answers and prefixes are worth a look but are not conflicts in themselves.
 CONFLICT_SCORED = ("conflict.duplicate", "conflict.near_duplicate", "conflict.contradiction")
-FileHook = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -48,13 +55,25 @@ class Run:
     """The state of one run: open ledgers and outputs, fate counters, metrics."""
 
     def __init__(
-        self, folder: Path, stages: Stages, *, to: str | None, splits: dict[str, float], seed: int
+        self,
+        folder: Path,
+        stages: Stages,
+        *,
+        formats: Sequence[str],
+        splits: SplitOptions,
+        seed: int,
+        workers: int = 1,
+        progress: Progress | None = None,
     ) -> None:
         self.folder = folder
         self.stages = stages
-        self.exporter = get_exporter(to) if to else None
-        self.ratios = splits
+        self.outputs = [
+            FormatOutput(folder, name, splits.ratios, nested=len(formats) > 1) for name in formats
+        ]
+        self.ratios = splits.ratios
         self.seed = seed
+        self.workers = workers
+        self.progress: Progress = progress or NoProgress()
         self.metrics = Metrics()
         self.fates: dict[str, Counter[str]] = {}
         self.first_seen: dict[str, str] = {}
@@ -65,13 +84,9 @@ class Run:
         self.conflict: ConflictResult | None = None
         self.coverage: CoverageResult | None = None
         self.ledgers = {
-            name: JsonlWriter(folder / f"{name}.jsonl") for name in ("rejects", "filtered", "issues")
+            name: JsonlWriter(folder / f"{name}.jsonl")
+            for name in ("rejects", "filtered", "issues", "losses")
         }
-        self.splits = (
-            {name: JsonlWriter(folder / f"{name}.jsonl") for name, ratio in splits.items() if ratio > 0}
-            if self.exporter
-            else {}
-        )
         self.table = ParquetWriter(folder / "dialogues.parquet")
         self.spill = Spill(folder / ".spill")
 
@@ -81,11 +96,14 @@ class Run:
         if len(self.reject_examples) < REPORT_REJECTS:
             self.reject_examples.append(reject)
 
-    def execute(self, reader: Reader, on_file: FileHook | None) -> None:
+    def execute(self, reader: Reader) -> None:
         """Run both passes."""
         self.reader = reader
         reader.on_reject = self.reject
-        self._first_pass(_announce(reader, on_file))
+        self.progress.start("read and validate")
+        self._first_pass(iter(reader))
+        self.progress.end("read and validate")
+        self.progress.start("duplicates and coverage")
         self.conflict = self.stages.conflict.finish()
         for a, b in self.conflict.pairs.get("conflict.near_duplicate", []):
             self.near.setdefault(a, set()).add(b)
@@ -93,24 +111,41 @@ class Run:
         self.coverage = self.stages.coverage.finish()
         for issue in (*self.conflict.corpus, *self.coverage.issues):
             self.ledgers["issues"].write(_corpus_issue_line(issue))
+        self.progress.end("duplicates and coverage")
+        self.progress.start("decide and write", self.spill.count)
         self._second_pass()
+        self.progress.end("decide and write")
 
     def _first_pass(self, dialogues: Iterator[Dialogue]) -> None:
         """Score each dialogue, write its issues, feed the corpus validators and spill it."""
-        for dialogue in dialogues:
-            scored, issues = self.stages.consistency(dialogue)
-            for issue in issues:
-                self.ledgers["issues"].write(_issue_line(scored, issue))
-            self.stages.conflict.add(scored)
-            self.stages.coverage.add(scored)
-            self.spill.write(scored, issues)
+        batches = batched(dialogues, BATCH)
+        checked = ordered_map(_validate_batch, batches, state=self.stages.consistency, workers=self.workers)
+        for batch in checked:
+            for scored, issues in batch:
+                for issue in issues:
+                    self.ledgers["issues"].write(_issue_line(scored, issue))
+                self.stages.conflict.add(scored)
+                self.stages.coverage.add(scored)
+                self.spill.write(scored, issues)
+            self.progress.advance("read and validate", len(batch))
         self.spill.close()
 
     def _second_pass(self) -> None:
-        """Decide fates in data order, then augment, split and export what is kept."""
+        """Decide fates in data order, then augment and export what is kept (in workers), then write."""
         assert self.conflict is not None and self.coverage is not None
         for augmenter in self.stages.augmenters:
             augmenter.observe(self.coverage)
+        state = _Derive(self.stages.augmenters, [output.exporter for output in self.outputs])
+        derived = ordered_map(
+            _derive_batch, batched(self._decided(), BATCH), state=state, workers=self.workers
+        )
+        for batch in derived:
+            for item in batch:
+                self._keep(item)
+
+    def _decided(self) -> Iterator[Dialogue]:
+        """Yield the kept dialogues in data order, having written the ledgers of the others."""
+        assert self.conflict is not None
         for scored, issues in self.spill:
             found = self.conflict.issues.get(scored.id, [])
             for issue in found:
@@ -120,8 +155,9 @@ class Run:
             self.metrics.add_scored(dialogue, every)
             fate = self._fate(dialogue, every)
             self._count(dialogue, fate)
+            self.progress.advance("decide and write")
             if fate == "kept":
-                self._keep(dialogue)
+                yield dialogue
 
     def _scores(self, dialogue: Dialogue, found: list[Issue]) -> dict[str, float]:
         """Add the corpus scores: conflict (0 for a duplicate, near duplicate or contradiction) and rarity."""
@@ -175,22 +211,35 @@ class Run:
         line = _filtered_line(dialogue, code, f"drop each {what} of a kept dialogue")
         self.ledgers["filtered"].write({**line, "duplicate_of": of})
 
-    def _keep(self, dialogue: Dialogue) -> None:
-        """Write a kept dialogue and its augmented children."""
-        self._write(dialogue)
-        for augmenter in self.stages.augmenters:
-            for child in augmenter.augment(dialogue):
-                self._count(child, "augmented")
-                self._write(child)
+    def _keep(self, item: Derived) -> None:
+        """Write a kept dialogue and its augmented children, and count what the augmenters skipped."""
+        for augmenter, skipped in zip(self.stages.augmenters, item.skipped, strict=True):
+            # With worker processes the augmenters ran elsewhere: their counts come back with the batch.
+            if self.workers > 1:
+                augmenter.skipped.update(skipped)
+        for number, (dialogue, exports) in enumerate(zip(item.dialogues, item.exports, strict=True)):
+            if number:
+                self._count(dialogue, "augmented")
+            self._write(dialogue, exports)
 
-    def _write(self, dialogue: Dialogue) -> None:
-        """Write a dialogue into its split's file and the table."""
+    def _write(self, dialogue: Dialogue, exports: list[Exported]) -> None:
+        """Write a dialogue into its split's file in each format, and into the table."""
         split = None
-        if self.exporter is not None:
+        if self.outputs:
             split = assign_split(dialogue, self.ratios, seed=self.seed, group=self._group(dialogue))
-            self.splits[split].write(self.exporter.record(dialogue))
+            for output, (record, losses) in zip(self.outputs, exports, strict=True):
+                output.write(record, losses, split)
+                for loss in losses:
+                    self.ledgers["losses"].write(_loss_line(dialogue, output.name, loss))
         self.table.write(dialogue, split)
         self.metrics.add_written(dialogue, split or "none")
+
+    def export_metrics(self) -> dict[str, Any]:
+        """Return what each format wrote, left out and lost, and the leakage across splits."""
+        return {
+            "formats": {output.name: output.metrics() for output in self.outputs},
+            "leakage": {"groups_across_splits": 0, "pairs_across_splits": 0, "ids_across_splits": 0},
+        }
 
     def _group(self, dialogue: Dialogue) -> str:
         """Return the split group: the original's group of duplicates, near duplicates and contradictions."""
@@ -204,28 +253,65 @@ class Run:
         self.fates.setdefault(path, Counter())[fate] += 1
 
     def close(self) -> None:
-        """Close every output and remove the spill."""
-        for writer in (*self.ledgers.values(), *self.splits.values()):
+        """Close every output, describe the split files for LLaMA-Factory, and remove the spill."""
+        for writer in self.ledgers.values():
             writer.close()
+        for output in self.outputs:
+            output.close()
+        if self.outputs:
+            info = {name: entry for output in self.outputs for name, entry in output.dataset_info().items()}
+            (self.folder / "dataset_info.json").write_bytes(orjson.dumps(info, option=orjson.OPT_INDENT_2))
         self.table.close()
         self.spill.remove()
 
 
-def _announce(reader: Reader, on_file: FileHook | None) -> Iterator[Dialogue]:
-    """Yield the reader's dialogues, calling `on_file` as each file starts."""
-    if on_file is None:
-        yield from reader
-        return
-    total = len(reader.files)
-    started = 0
-    for dialogue in reader:
-        while started < len(reader.reports):
-            started += 1
-            on_file(reader.reports[started - 1].path, started, total)
-        yield dialogue
-    while started < total:
-        started += 1
-        on_file(reader.files[started - 1].rel, started, total)
+class FormatOutput:
+    """The split files of one output format, with what the format could not carry."""
+
+    def __init__(self, folder: Path, name: str, ratios: Mapping[str, float], *, nested: bool) -> None:
+        self.name = name
+        self.exporter = get_exporter(name)
+        # With several formats each gets a subfolder; dataset_info.json at the top names them all.
+        self.prefix = f"{name}/" if nested else ""
+        if nested:
+            (folder / name).mkdir()
+        self.files = {
+            split: JsonlWriter(folder / f"{self.prefix}{split}.jsonl")
+            for split, ratio in ratios.items()
+            if ratio > 0
+        }
+        self.nested = nested
+        self.losses: Counter[str] = Counter()
+        self.not_written = 0
+
+    def write(self, record: dict[str, Any], losses: list[Loss], split: str) -> None:
+        """Write one exported record unless the format cannot hold its dialogue; count what was lost."""
+        self.losses.update(loss.code for loss in losses)
+        if any(loss.code == UNREPRESENTABLE for loss in losses):
+            self.not_written += 1
+        else:
+            self.files[split].write(record)
+
+    def metrics(self) -> dict[str, Any]:
+        """Return lines written per split, dialogues left out, and loss counts by code."""
+        return {
+            "written": {split: writer.count for split, writer in self.files.items()},
+            "not_written": self.not_written,
+            "losses": dict(sorted(self.losses.items())),
+        }
+
+    def dataset_info(self) -> dict[str, Any]:
+        """Return this format's LLaMA-Factory entries, one per split file."""
+        files = {
+            (f"{self.name}_{split}" if self.nested else split): f"{self.prefix}{split}.jsonl"
+            for split in self.files
+        }
+        return dataset_info(files, self.name)
+
+    def close(self) -> None:
+        """Close the split files."""
+        for writer in self.files.values():
+            writer.close()
 
 
 def _where(dialogue: Dialogue) -> str:
@@ -242,6 +328,57 @@ def _source(dialogue: Dialogue) -> dict[str, Any]:
     if s is None:
         return {"path": None, "line": None, "index": None}
     return {"path": s.path, "line": s.line, "index": s.index, "key": s.key, "source_id": s.source_id}
+
+
+Exported = tuple[dict[str, Any], list[Loss]]
+
+
+@dataclass
+class _Derive:
+    """What pass two's workers need: the augmenters and the exporters."""
+
+    augmenters: list[Augmenter]
+    exporters: list[Exporter]
+
+
+@dataclass
+class Derived:
+    """A kept dialogue, its children, each one's record and losses per format, and augmenter skips."""
+
+    dialogues: list[Dialogue]
+    exports: list[list[Exported]]
+    skipped: list[Counter[str]]
+
+
+def _validate_batch(consistency: Consistency, batch: list[Dialogue]) -> list[tuple[Dialogue, list[Issue]]]:
+    """Score a batch of dialogues (in a worker process, or here)."""
+    return [consistency(dialogue) for dialogue in batch]
+
+
+def _derive_batch(state: _Derive, batch: list[Dialogue]) -> list[Derived]:
+    """Augment and export a batch of kept dialogues (in a worker process, or here)."""
+    out = []
+    for parent in batch:
+        dialogues, skipped = [parent], []
+        for augmenter in state.augmenters:
+            before = Counter(augmenter.skipped)
+            dialogues.extend(augmenter.augment(parent))
+            skipped.append(augmenter.skipped - before)
+        exports = [[exporter.export(d) for exporter in state.exporters] for d in dialogues]
+        out.append(Derived(dialogues, exports, skipped))
+    return out
+
+
+def _loss_line(dialogue: Dialogue, format: str, loss: Loss) -> dict[str, Any]:
+    """Return one line of `issues.jsonl` for what an output format could not carry."""
+    return {
+        "id": dialogue.id,
+        "source": _source(dialogue),
+        "code": loss.code,
+        "turn": None,
+        "message": loss.message,
+        "format": format,
+    }
 
 
 def _issue_line(dialogue: Dialogue, issue: Issue) -> dict[str, Any]:

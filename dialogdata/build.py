@@ -11,38 +11,46 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dialogdata._io import dumps, sha256_file
-from dialogdata._run import FileHook, Run, Stages
+from dialogdata._progress import NoProgress, Progress
+from dialogdata._run import Run, Stages
 from dialogdata.augmenters import Augmenter
 from dialogdata.config import construct, load_recipe
 from dialogdata.export import Staging, check_output, check_ratios, get_exporter
 from dialogdata.export.publish import SUCCESS
 from dialogdata.filtering import Filter
 from dialogdata.ingest import FileReport, Reader
+from dialogdata.options import ExportOptions, GateOptions, IngestOptions, RunOptions, SplitOptions
 from dialogdata.registry import AUGMENTERS, resolve
 from dialogdata.reports import write_summary
 from dialogdata.validators import Consistency
 from dialogdata.validators.conflict import Conflict
 from dialogdata.validators.coverage import Coverage
 
-DEFAULT_SPLITS = {"train": 0.9, "validation": 0.1}
 FATES = ("kept", "rejected", "filtered", "deduplicated")
 SECTIONS: dict[str, Callable[..., Any] | dict[str, Callable[..., Any]]] = {
+    "run": RunOptions,
+    "ingest": IngestOptions,
     "consistency": Consistency,
     "conflict": Conflict,
     "coverage": Coverage,
     "filter": Filter,
     "augment": {name: resolve("augmenter", name) for name in AUGMENTERS},
+    "export": ExportOptions,
+    "splits": SplitOptions,
+    "gate": GateOptions,
 }
 
 
 @dataclass
 class BuildResult:
-    """What a build produced: fate counts, the gate's verdict and where the outputs are."""
+    """What a build produced: fate counts, scores, the gate's verdict and checks, and where outputs are."""
 
     out: Path
     fates: dict[str, int]
     gate_passed: bool
     gate_reasons: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    gate_checks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def report(self) -> Path:
@@ -57,102 +65,203 @@ class BuildResult:
 
 @dataclass(frozen=True)
 class _Options:
-    """The options that shape the outputs, recorded in the manifest."""
+    """The effective options of a run: the recipe after flags, and the sections it constructs."""
 
     mode: Literal["build", "validate"]
-    to: str | None
-    format: str
-    mapping: str | None
     config: str | None
-    augment: tuple[str, ...]
-    seed: int
-    splits: dict[str, float]
     recipe: dict[str, dict[str, Any]]
+    run: RunOptions
+    ingest: IngestOptions
+    export: ExportOptions
+    splits: SplitOptions
+    gate: GateOptions
+
+    @property
+    def seed(self) -> int:
+        """The run's one seed."""
+        return self.run.seed
+
+    @property
+    def augment(self) -> tuple[str, ...]:
+        """The augmenters that run, in recipe order."""
+        return tuple(self.recipe["augment"]) if self.mode == "build" else ()
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The output formats (none when validating)."""
+        return self.export.formats if self.mode == "build" else ()
 
 
 def build(
     raw: str | Path | Sequence[str | Path],
     out: str | Path,
     *,
-    to: str = "openai",
-    format: str = "auto",
-    mapping: str | Path | None = None,
     config: str | Path | None = None,
+    to: str | Sequence[str] | None = None,
+    format: str | None = None,
+    mapping: str | Path | None = None,
     augment: Sequence[str] | None = None,
     ner_model: str | None = None,
-    seed: int = 0,
+    seed: int | None = None,
+    workers: int | None = None,
     splits: dict[str, float] | None = None,
+    validation: float | None = None,
+    test: float | None = None,
     drop: Sequence[str] | None = None,
     dedup: Literal["near", "exact", "none"] | None = None,
-    max_reject_share: float = 0.5,
+    max_reject_share: float | None = None,
     overwrite: bool = False,
-    on_file: FileHook | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Run the whole job as `dialogdata build` does and publish `out` atomically.
 
-    `config` is a TOML recipe ([consistency], [conflict], [coverage], [filter], [augment.<name>]);
-    `drop` and `dedup` override its [filter] section; `augment` names the augmenters to run (default:
-    those with a section in the recipe).
+    `config` is a TOML recipe (see `SECTIONS`); every other option overrides its section of the
+    recipe when given. `augment` names the augmenters to run (default: those with an [augment.NAME]
+    section). `to` is one format or several (one subfolder each).
 
     >>> result = build("examples/raw", "out/demo", overwrite=True)  # doctest: +SKIP
     >>> result.fates["kept"], result.report  # doctest: +SKIP
     """
-    get_exporter(to)
-    recipe = _recipe(config, drop, dedup)
-    names = tuple(recipe["augment"]) if augment is None else tuple(augment)
-    for name in names:
-        resolve("augmenter", name)
-    if ner_model is not None:
-        recipe["augment"].setdefault("entities", {})["model"] = ner_model
-    options = _Options(
-        "build", to, format, _name(mapping), _name(config), names, seed,
-        check_ratios(splits or DEFAULT_SPLITS), recipe,
+    recipe = effective_recipe(
+        config, to=to, format=format, mapping=mapping, augment=augment, ner_model=ner_model, seed=seed,
+        workers=workers, splits=splits, validation=validation, test=test, drop=drop, dedup=dedup,
+        max_reject_share=max_reject_share,
     )  # fmt: skip
-    return _execute(raw, Path(out), options, mapping, max_reject_share, overwrite, on_file)
+    options = _options("build", config, recipe)
+    return _execute(raw, Path(out), options, overwrite, progress or NoProgress())
 
 
 def validate(
     raw: str | Path | Sequence[str | Path],
     out: str | Path,
     *,
-    format: str = "auto",
-    mapping: str | Path | None = None,
     config: str | Path | None = None,
+    format: str | None = None,
+    mapping: str | Path | None = None,
+    workers: int | None = None,
     drop: Sequence[str] | None = None,
     dedup: Literal["near", "exact", "none"] | None = None,
-    max_reject_share: float = 0.5,
+    max_reject_share: float | None = None,
     overwrite: bool = False,
-    on_file: FileHook | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Ingest and validate as `build` does, writing issues, fates and reports, but no training files."""
-    recipe = _recipe(config, drop, dedup)
-    options = _Options("validate", None, format, _name(mapping), _name(config), (), 0, {"train": 1.0}, recipe)
-    return _execute(raw, Path(out), options, mapping, max_reject_share, overwrite, on_file)
+    recipe = effective_recipe(
+        config, format=format, mapping=mapping, workers=workers, drop=drop, dedup=dedup,
+        max_reject_share=max_reject_share, augment=(),
+    )  # fmt: skip
+    options = _options("validate", config, recipe)
+    return _execute(raw, Path(out), options, overwrite, progress or NoProgress())
+
+
+def effective_recipe(
+    config: str | Path | None,
+    *,
+    to: str | Sequence[str] | None = None,
+    format: str | None = None,
+    mapping: str | Path | None = None,
+    augment: Sequence[str] | None = None,
+    ner_model: str | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    splits: Mapping[str, float] | None = None,
+    validation: float | None = None,
+    test: float | None = None,
+    drop: Sequence[str] | None = None,
+    dedup: str | None = None,
+    max_reject_share: float | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Return the recipe file's sections with every given option put over them (flags win)."""
+    recipe = load_recipe(config, SECTIONS)
+    _put(recipe["run"], seed=seed, workers=workers)
+    _put(recipe["ingest"], format=format, mapping=None if mapping is None else str(mapping))
+    _put(recipe["export"], to=[to] if isinstance(to, str) else None if to is None else list(to))
+    _put(recipe["filter"], drop=None if drop is None else list(drop), dedup=dedup)
+    _put(recipe["gate"], max_reject_share=max_reject_share)
+    if splits is not None:
+        ratios = check_ratios(splits)
+        _put(recipe["splits"], validation=ratios["validation"], test=ratios["test"])
+    _put(recipe["splits"], validation=validation, test=test)
+    if augment is not None:
+        for name in augment:
+            resolve("augmenter", name)
+        recipe["augment"] = {name: recipe["augment"].get(name, {}) for name in augment}
+    if ner_model is not None and "entities" in recipe["augment"]:
+        recipe["augment"]["entities"]["model"] = ner_model
+    # The near-duplicate search is the one corpus stage with its own workers; it follows the run's.
+    if "workers" in recipe["run"]:
+        recipe["conflict"].setdefault("workers", recipe["run"]["workers"])
+    return recipe
+
+
+def _factory(name: str) -> Callable[..., Any]:
+    """Return the constructor of a plain (not nested) recipe section."""
+    factory = SECTIONS[name]
+    assert callable(factory)
+    return factory
+
+
+def _put(section: dict[str, Any], **values: Any) -> None:
+    """Set the options that were given (not None) in a recipe section."""
+    section.update({key: value for key, value in values.items() if value is not None})
+
+
+def _options(
+    mode: Literal["build", "validate"], config: str | Path | None, recipe: dict[str, Any]
+) -> _Options:
+    """Construct the run's own sections (a bad value is a `ConfigError` naming its section)."""
+    sections = {
+        name: construct(_factory(name), recipe[name], section=name)
+        for name in ("run", "ingest", "export", "splits", "gate")
+    }
+    options = _Options(mode, _name(config), recipe, **sections)
+    for name in options.formats:
+        get_exporter(name)
+    return options
+
+
+def print_config(recipe: dict[str, dict[str, Any]]) -> str:
+    """Return the effective recipe as TOML, every option shown with its value or default."""
+    import tomli_w
+
+    full: dict[str, Any] = {}
+    for name, factory in SECTIONS.items():
+        if isinstance(factory, dict):
+            full[name] = {
+                sub: _with_defaults(factory[sub], recipe[name][sub], "seed") for sub in recipe[name]
+            }
+        else:
+            full[name] = _with_defaults(factory, recipe[name])
+    return tomli_w.dumps(full)
+
+
+def _with_defaults(factory: Callable[..., Any], section: Mapping[str, Any], *reserved: str) -> dict[str, Any]:
+    """Return a section's options over the constructor's defaults; unset (None) ones are left out."""
+    import inspect
+
+    parameters = inspect.signature(factory).parameters.values()
+    defaults = {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY and p.name not in reserved}
+    merged = {**defaults, **section}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in merged.items() if v is not None}
 
 
 def _execute(
-    raw: str | Path | Sequence[str | Path],
-    out: Path,
-    options: _Options,
-    mapping: str | Path | None,
-    max_reject_share: float,
-    overwrite: bool,
-    on_file: FileHook | None,
+    raw: str | Path | Sequence[str | Path], out: Path, options: _Options, overwrite: bool, progress: Progress
 ) -> BuildResult:
     """Check everything that can be checked, then run both passes in a staging folder and publish."""
     stages = _stages(options)
     check_output(out, overwrite=overwrite)
-    reader = Reader(
-        [raw] if isinstance(raw, str | Path) else list(raw), format=options.format, mapping=mapping
-    )
+    inputs = [raw] if isinstance(raw, str | Path) else list(raw)
+    reader = Reader(inputs, format=options.ingest.format, mapping=options.ingest.mapping)
     staging = Staging(out)
     try:
-        run = Run(staging.path, stages, to=options.to, splits=options.splits, seed=options.seed)
+        run = Run(staging.path, stages, formats=options.formats, splits=options.splits, seed=options.seed,
+                  workers=options.run.workers, progress=progress)  # fmt: skip
         try:
-            run.execute(reader, on_file)
+            run.execute(reader)
         finally:
             run.close()
-        result = _finish(run, options, out, max_reject_share)
+        result = _finish(run, options, out)
         staging.publish()
     except BaseException:
         staging.discard()
@@ -160,24 +269,11 @@ def _execute(
     return result
 
 
-def _recipe(
-    config: str | Path | None, drop: Sequence[str] | None, dedup: str | None
-) -> dict[str, dict[str, Any]]:
-    """Load the recipe and apply the CLI's filter overrides."""
-    recipe = load_recipe(config, SECTIONS)
-    if drop is not None:
-        recipe["filter"]["drop"] = list(drop)
-    if dedup is not None:
-        recipe["filter"]["dedup"] = dedup
-    return recipe
-
-
 def _stages(options: _Options) -> Stages:
     """Construct the validators, filter and augmenters from the recipe."""
     built = {
-        name: construct(factory, options.recipe[name], section=name)
-        for name, factory in SECTIONS.items()
-        if callable(factory)
+        name: construct(_factory(name), options.recipe[name], section=name)
+        for name in ("consistency", "conflict", "coverage", "filter")
     }
     augmenters = make_augmenters(options.augment, options.recipe["augment"], options.seed)
     return Stages(built["consistency"], built["conflict"], built["coverage"], built["filter"], augmenters)
@@ -214,22 +310,32 @@ def _name(path: str | Path | None) -> str | None:
     return Path(path).name if path is not None else None
 
 
-def _finish(run: Run, options: _Options, out: Path, max_reject_share: float) -> BuildResult:
+def _finish(run: Run, options: _Options, out: Path) -> BuildResult:
     """Write metrics, the report and the manifest; `_SUCCESS` last, only when the gate passes."""
     assert run.reader is not None and run.conflict is not None and run.coverage is not None
     inputs = [_input(report, run.fates.get(report.path, Counter())) for report in run.reader.reports]
     fates = _total(inputs)
-    passed, reasons = _gate(fates, max_reject_share, options.mode)
-    gate = {"passed": passed, "reasons": reasons}
-    corpus = {"conflict": run.conflict.metrics, "coverage": _coverage(run)}
-    metrics = {"fates": fates, "gate": gate, **run.metrics.to_dict(), **corpus}
+    figures = run.metrics.to_dict()
+    corpus = {
+        "conflict": run.conflict.metrics,
+        "coverage": _coverage(run),
+        "export": run.export_metrics(),
+        "augmenters": {a.name: {"skipped": dict(sorted(a.skipped.items()))} for a in run.stages.augmenters},
+    }
+    checks = gate_checks(options.gate, options.mode, fates, figures, corpus)
+    passed = all(check["passed"] for check in checks)
+    reasons = [check["message"] for check in checks if not check["passed"]]
+    gate = {"passed": passed, "reasons": reasons, "checks": checks}
+    metrics = {"fates": fates, "gate": gate, **figures, **corpus}
     (run.folder / "reports").mkdir(exist_ok=True)
     (run.folder / "reports" / "metrics.json").write_bytes(dumps(metrics))
     write_summary(run.folder / "reports" / "summary.html", _report_context(run, options, inputs, metrics))
     (run.folder / "manifest.json").write_bytes(dumps(_manifest(run, options, inputs, fates, gate)))
     if passed:
         (run.folder / SUCCESS).write_bytes(b"")
-    return BuildResult(out=out, fates=fates, gate_passed=passed, gate_reasons=reasons)
+    scores = {name: value["mean"] for name, value in figures["scores"].items() if value["mean"] is not None}
+    return BuildResult(out=out, fates=fates, gate_passed=passed, gate_reasons=reasons, scores=scores,
+                       gate_checks=checks)  # fmt: skip
 
 
 def _coverage(run: Run) -> dict[str, Any]:
@@ -276,7 +382,7 @@ def _report_context(
         "version": _version("dialogdata"),
         "mode": options.mode,
         "seed": options.seed,
-        "to": options.to or "none (validate)",
+        "to": ", ".join(options.formats) or "none (validate)",
         "gate": metrics["gate"],
         "fates": metrics["fates"],
         "inputs": inputs,
@@ -306,13 +412,14 @@ def _manifest(
         "dialogdata": _version("dialogdata"),
         "mode": options.mode,
         "config": {
-            "to": options.to,
-            "format": options.format,
-            "mapping": options.mapping,
+            "to": list(options.formats),
+            "format": options.ingest.format,
+            "mapping": _name(options.ingest.mapping),
             "recipe_file": options.config,
             "augment": list(options.augment),
-            "splits": options.splits,
-            "recipe": options.recipe,
+            "splits": options.splits.ratios if options.mode == "build" else {"train": 1.0},
+            "workers": options.run.workers,
+            "recipe": _portable(options.recipe),
         },
         "seed": options.seed,
         "versions": {
@@ -327,6 +434,17 @@ def _manifest(
     }
 
 
+def _portable(recipe: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return the recipe for the manifest: paths cut to their file names, so no machine's paths leak."""
+    ingest = dict(recipe["ingest"])
+    if ingest.get("mapping") is not None:
+        ingest["mapping"] = _name(ingest["mapping"])
+    # Workers change how fast, never what: leaving them out keeps manifests equal across worker counts.
+    run = {k: v for k, v in recipe["run"].items() if k != "workers"}
+    conflict = {k: v for k, v in recipe["conflict"].items() if k != "workers"}
+    return {**recipe, "ingest": ingest, "run": run, "conflict": conflict}
+
+
 def _total(inputs: list[dict[str, Any]]) -> dict[str, int]:
     """Add the per-file fates into the corpus fates, with `written = kept + augmented`."""
     keys = ("source_records", *FATES, "augmented")
@@ -335,16 +453,51 @@ def _total(inputs: list[dict[str, Any]]) -> dict[str, int]:
     return fates
 
 
-def _gate(fates: dict[str, int], max_reject_share: float, mode: str) -> tuple[bool, list[str]]:
-    """Return whether the output is fit to publish as complete, and why not."""
-    reasons = []
-    if fates["written"] == 0 and mode == "build":
-        reasons.append("no dialogue was written")
-    source = fates["source_records"]
-    if source and fates["rejected"] / source > max_reject_share:
-        share = fates["rejected"] / source
-        reasons.append(f"{share:.0%} of source records were rejected (limit {max_reject_share:.0%})")
-    return not reasons, reasons
+def gate_checks(
+    gate: GateOptions,
+    mode: str,
+    fates: Mapping[str, int],
+    figures: Mapping[str, Any],
+    corpus: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """Return the quality gate's checks: name, value, threshold, passed and a message."""
+    source = fates["source_records"] or 1
+    checks = [_check("reject share", fates["rejected"] / source, gate.max_reject_share, "max",
+                     "of source records were rejected")]  # fmt: skip
+    if mode == "build":
+        checks.append(_check("dialogues written", fates["written"], 1, "min", "dialogues were written"))
+        leaks = corpus["export"]["leakage"]["groups_across_splits"]
+        checks.append(_check("groups across splits", leaks, 0, "max", "groups of relatives span splits"))
+    if gate.max_filtered_share is not None:
+        share = fates["filtered"] / source
+        checks.append(_check("filtered share", share, gate.max_filtered_share, "max", "were filtered"))
+    if gate.max_duplicate_share is not None:
+        share = fates["deduplicated"] / source
+        checks.append(_check("duplicate share", share, gate.max_duplicate_share, "max", "were duplicates"))
+    mean = figures["scores"].get("consistency", {}).get("mean")
+    if gate.min_consistency is not None and mean is not None:
+        checks.append(_check("mean consistency", mean, gate.min_consistency, "min", "mean consistency"))
+    if gate.require_coverage:
+        short = sum(1 for cell in corpus["coverage"]["cells"] if cell.get("status") != "filled")
+        checks.append(_check("coverage cells short", short, 0, "max", "checklist cells are thin or missing"))
+    return checks
+
+
+def _check(name: str, value: float, threshold: float, kind: str, what: str) -> dict[str, Any]:
+    """Return one gate check; shares are shown as percentages in the message."""
+    passed = value <= threshold if kind == "max" else value >= threshold
+    share = isinstance(value, float) and 0 <= threshold <= 1 and name.endswith("share")
+    shown = f"{value:.1%}" if share else f"{value:g}"
+    limit = f"{threshold:.1%}" if share else f"{threshold:g}"
+    bound = "at most {} allowed" if kind == "max" else "at least {} required"
+    return {
+        "name": name,
+        "value": round(value, 6) if isinstance(value, float) else value,
+        "threshold": threshold,
+        "kind": kind,
+        "passed": passed,
+        "message": f"{shown} {what} ({bound.format(limit)})",
+    }
 
 
 def _records(path: Path) -> int | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,13 +41,17 @@ def _main(
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="A TOML recipe: [consistency], [conflict], [coverage], [filter]."),
+    typer.Option(
+        "--config",
+        help="A TOML recipe: [run], [ingest], [consistency], [conflict], [coverage], [filter], "
+        "[augment.NAME], [export], [splits], [gate].",
+    ),
 ]
 MappingOption = Annotated[
     Path | None, typer.Option("--mapping", help="A mapping file (TOML or JSON) for shapes not detected.")
 ]
 FormatOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--format", help="Input format (openai, sharegpt, chatglm3, alpaca, ...), or auto per file."
     ),
@@ -73,13 +76,28 @@ NerModelOption = Annotated[
 ]
 
 
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Worker processes for the per-dialogue stages (default 1).")
+]
+
+
 @app.command()
 def build(
     paths: Annotated[
-        list[Path], typer.Argument(help="RAW... OUT: input files or folders, then the output folder.")
-    ],
-    to: Annotated[str, typer.Option("--to", help="Output format for the split files.")] = "openai",
-    format: FormatOption = "auto",
+        list[Path] | None,
+        typer.Argument(
+            help="RAW... OUT: input files or folders, then the output folder.", show_default=False
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Output format(s), comma-separated: openai, sharegpt, chatglm3, alpaca (default openai; "
+            "several give one subfolder each).",
+        ),
+    ] = None,
+    format: FormatOption = None,
     mapping: MappingOption = None,
     config: ConfigOption = None,
     augment: Annotated[
@@ -91,40 +109,59 @@ def build(
         ),
     ] = None,
     ner_model: NerModelOption = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for augmentation and splits.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for augmentation and splits (default 0).")
+    ] = None,
+    workers: WorkersOption = None,
     validation: Annotated[
-        float, typer.Option("--validation", help="Share of dialogues in validation.")
-    ] = 0.1,
-    test: Annotated[float, typer.Option("--test", help="Share of dialogues in test.")] = 0.0,
+        float | None, typer.Option("--validation", help="Share of dialogues in validation (default 0.1).")
+    ] = None,
+    test: Annotated[
+        float | None, typer.Option("--test", help="Share of dialogues in test (default 0).")
+    ] = None,
     drop: DropOption = None,
     dedup: DedupOption = None,
     overwrite: OverwriteOption = False,
+    show_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config", help="Print the effective recipe (file + flags + defaults) as TOML and exit."
+        ),
+    ] = False,
 ) -> None:
     """Ingest, validate, deduplicate, filter, augment and export RAW... into OUT, with a report.
 
-    Exit codes: 0 success; 1 written but the quality gate failed (no _SUCCESS); 2 usage error; 3 fatal.
+    Flags override the recipe given with --config. Exit codes: 0 success; 1 written but the quality gate
+    failed (no _SUCCESS); 2 usage or config error; 3 fatal.
     """
-    if len(paths) < 2:
-        raise _usage("build needs at least one RAW input and an OUT folder: dialogdata build RAW... OUT")
     from dialogdata.build import build as run_build
+    from dialogdata.build import effective_recipe, print_config
 
-    result = _guard(
-        run_build,
-        paths[:-1],
-        paths[-1],
-        to=to,
-        format=format,
-        mapping=mapping,
-        config=config,
-        augment=None if augment is None else _names(augment),
-        ner_model=ner_model,
-        seed=seed,
-        splits={"train": 1.0 - validation - test, "validation": validation, "test": test},
-        drop=None if drop is None else _names(drop),
-        dedup=dedup,
-        overwrite=overwrite,
-        on_file=_file_progress(),
-    )
+    options: dict[str, Any] = {
+        "to": None if to is None else _names(to),
+        "format": format,
+        "mapping": mapping,
+        "augment": None if augment is None else _names(augment),
+        "ner_model": ner_model,
+        "seed": seed,
+        "workers": workers,
+        "validation": validation,
+        "test": test,
+        "drop": None if drop is None else _names(drop),
+        "dedup": dedup,
+    }
+    if show_config:
+        recipe = _guard(effective_recipe, config, **options)
+        typer.echo(_guard(print_config, recipe), nl=False)
+        return
+    if paths is None or len(paths) < 2:
+        raise _usage("build needs at least one RAW input and an OUT folder: dialogdata build RAW... OUT")
+    from dialogdata._progress import progress_for_terminal
+
+    with progress_for_terminal() as progress:
+        result = _guard(
+            run_build, paths[:-1], paths[-1], config=config, overwrite=overwrite, progress=progress, **options
+        )
     _print_summary(result)
     raise typer.Exit(result.exit_code)
 
@@ -135,9 +172,10 @@ def validate(
     report: Annotated[
         Path, typer.Option("--report", help="Folder for issues, fates, dialogues.parquet and the reports.")
     ] = Path("dialogdata-report"),
-    format: FormatOption = "auto",
+    format: FormatOption = None,
     mapping: MappingOption = None,
     config: ConfigOption = None,
+    workers: WorkersOption = None,
     drop: DropOption = None,
     dedup: DedupOption = None,
     overwrite: OverwriteOption = False,
@@ -146,20 +184,14 @@ def validate(
 
     Exit codes as for build.
     """
+    from dialogdata._progress import progress_for_terminal
     from dialogdata.build import validate as run_validate
 
-    result = _guard(
-        run_validate,
-        paths,
-        report,
-        format=format,
-        mapping=mapping,
-        config=config,
-        drop=None if drop is None else _names(drop),
-        dedup=dedup,
-        overwrite=overwrite,
-        on_file=_file_progress(),
-    )
+    with progress_for_terminal() as progress:
+        result = _guard(
+            run_validate, paths, report, format=format, mapping=mapping, config=config, workers=workers,
+            drop=None if drop is None else _names(drop), dedup=dedup, overwrite=overwrite, progress=progress,
+        )  # fmt: skip
     _print_summary(result)
     raise typer.Exit(result.exit_code)
 
@@ -317,20 +349,6 @@ def _usage(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _file_progress() -> Callable[[str, int, int], None] | None:
-    """Return a per-file progress line printer for a terminal, or None when stderr is not one."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-
-    console = Console(stderr=True)
-
-    def on_file(path: str, number: int, total: int) -> None:
-        console.print(f"[dim]reading[/dim] {number}/{total} {path}", highlight=False, markup=True)
-
-    return on_file
-
-
 def _print_inspection(found: dict[str, Any]) -> None:
     """Render the inspection as rich tables on stdout."""
     from rich.console import Console
@@ -380,18 +398,93 @@ def _short(text: str, width: int = 100) -> str:
 
 
 def _print_summary(result: Any) -> None:
-    """Print the fates, the gate's verdict and where the outputs are."""
-    fates = result.fates
-    typer.echo(
-        "source records {source_records}: kept {kept}, rejected {rejected}, filtered {filtered}, "
-        "deduplicated {deduplicated}; augmented {augmented}; written {written}".format(**fates),
-        err=True,
-    )
-    verdict = "passed" if result.gate_passed else "FAILED: " + "; ".join(result.gate_reasons)
-    typer.echo(f"gate {verdict}", err=True)
-    typer.echo(f"output: {result.out}/  report: {result.report}", err=True)
+    """Print on stderr the fates, the mean scores, the gate's checks and verdict, and where outputs are.
+
+    Plain text when stderr is not a terminal; data (paths, names, messages) is never read as markup.
+    """
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(stderr=True, highlight=False)
+    console.print(Text(_fates_line(result.fates)), soft_wrap=True)
+    scores = getattr(result, "scores", {})
+    if scores:
+        console.print(Text(_scores_line(scores)), soft_wrap=True)
+    checks = getattr(result, "gate_checks", [])
+    if checks:
+        console.print()
+        gate = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+        for header in ("gate check", "value", "threshold", "result"):
+            gate.add_column(Text(header), justify="left" if header == "gate check" else "right")
+        for name, value, threshold, passed in _gate_rows(checks):
+            verdict = Text("pass", style="green") if passed else Text("FAIL", style="bold red")
+            gate.add_row(Text(name), Text(value), Text(threshold), verdict)
+        console.print(gate)
+    for line, style in _verdict_lines(result):
+        console.print(Text(line, style=style), soft_wrap=True)
+
+
+_RECORD_FATES = ("kept", "rejected", "filtered", "deduplicated")
+_SCORE_ORDER = ("consistency", "conflict", "coverage")
+
+
+def _fates_line(fates: dict[str, int]) -> str:
+    """Return the fates on one line: where the source records went, then what was derived and written."""
+    ends = ", ".join(f"{key} {fates.get(key, 0):,}" for key in _RECORD_FATES)
+    line = f"source records {fates.get('source_records', 0):,}: {ends}"
+    return line + "".join(f"; {key} {fates[key]:,}" for key in ("augmented", "written") if key in fates)
+
+
+def _scores_line(scores: dict[str, float]) -> str:
+    """Return the mean scores on one line: consistency, conflict and coverage first, then the rest."""
+    names = [name for name in _SCORE_ORDER if name in scores] + sorted(set(scores) - set(_SCORE_ORDER))
+    return "mean scores: " + ", ".join(f"{name} {scores[name]:.3f}" for name in names)
+
+
+def _gate_rows(checks: list[dict[str, Any]]) -> list[tuple[str, str, str, bool]]:
+    """Return each gate check as (name, value, threshold, passed), shares as percentages."""
+    rows = []
+    for check in checks:
+        name = str(check["name"])
+        bound = {"max": "<= ", "min": ">= "}.get(check.get("kind", ""), "")
+        value, threshold = _gate_number(name, check["value"]), _gate_number(name, check["threshold"])
+        rows.append((name, value, bound + threshold, bool(check["passed"])))
+    return rows
+
+
+def _gate_number(name: str, value: Any) -> str:
+    """Show a gate figure: a share as a percentage, an integer with separators, a float briefly."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "-" if value is None else str(value)
+    if isinstance(value, float) and name.endswith("share") and 0 <= value <= 1:
+        return f"{value:.1%}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _verdict_lines(result: Any) -> list[tuple[str, str]]:
+    """Return (line, style): the gate's verdict, why it failed and what the exit code means, the paths."""
+    checks = getattr(result, "gate_checks", [])
+    failed = sum(1 for check in checks if not check["passed"])
+    if result.gate_passed:
+        lines = [("gate passed" + (f" ({len(checks)} checks)" if checks else ""), "bold green")]
+    else:
+        of = f" ({failed} of {len(checks)} checks)" if checks else ""
+        lines = [(f"gate FAILED{of}:", "bold red")]
+        lines += [(f"  - {reason}", "red") for reason in result.gate_reasons]
+        meaning = "the outputs are written but not marked complete (no _SUCCESS)"
+        lines.append((f"exit code {result.exit_code}: {meaning}", ""))
+    lines += [(f"output: {result.out}/", ""), (f"report: {result.report}", "")]
+    return lines
 
 
 def main() -> None:
     """Run the command line."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,30 @@ def write_lines(tmp_path: Path):
         return path
 
     return write
+
+
+def _generator():
+    """Import the benchmark corpus generator (stdlib only) from benchmarks/generate.py."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_dd_generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def generated_corpus(tmp_path_factory: pytest.TempPathFactory):
+    """Return a function n -> path of a generated ShareGPT JSONL corpus with planted defects (cached)."""
+    folder = tmp_path_factory.mktemp("generated")
+    made: dict[int, Path] = {}
+
+    def corpus(n: int) -> Path:
+        if n not in made:
+            made[n] = folder / f"corpus-{n}.jsonl"
+            _generator().generate(n, made[n], seed=0)
+        return made[n]
+
+    return corpus

@@ -61,7 +61,7 @@ def test_cli_build_examples_exit_zero(examples, tmp_path):
         (["build", "EXAMPLES", "OUT", "--format", "sharegtp"], "unknown format 'sharegtp'"),
         (["build", "EXAMPLES", "OUT", "--to", "llama"], "unknown output format 'llama'"),
         (["build", "EXAMPLES", "OUT", "--augment", "shuffle"], "unknown augmenter 'shuffle'"),
-        (["build", "EXAMPLES", "OUT", "--validation", "1.5"], "split ratios"),
+        (["build", "EXAMPLES", "OUT", "--validation", "1.5"], "validation: expected a share from 0 to 1"),
         (["build", "EXAMPLES"], "needs at least one RAW input and an OUT folder"),
     ],
 )

@@ -22,6 +22,7 @@ by label in `unreplaced`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -374,6 +375,8 @@ def _rewrite(text: str, spans: Sequence[Span], mapping: Mapping[str, str], *, qu
     return "".join(parts) + text[cursor:]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _is_cjk(term: str) -> bool:
     """Tell Chinese terms from Latin ones, so a replacement reads naturally in its sentence."""
+    # Cached: every draw asks it of every term in the label's pool.
     return any("\u3400" <= ch <= "\u9fff" for ch in term)
