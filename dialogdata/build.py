@@ -326,10 +326,10 @@ def _finish(run: Run, options: _Options, out: Path) -> BuildResult:
     passed = all(check["passed"] for check in checks)
     reasons = [check["message"] for check in checks if not check["passed"]]
     gate = {"passed": passed, "reasons": reasons, "checks": checks}
-    metrics = {"fates": fates, "gate": gate, **figures, **corpus}
+    metrics = {"fates": fates, "gate": gate, **figures, **corpus, **_report_figures(run, options, inputs)}
     (run.folder / "reports").mkdir(exist_ok=True)
     (run.folder / "reports" / "metrics.json").write_bytes(dumps(metrics))
-    write_summary(run.folder / "reports" / "summary.html", _report_context(run, options, inputs, metrics))
+    write_summary(run.folder / "reports" / "summary.html", metrics)
     (run.folder / "manifest.json").write_bytes(dumps(_manifest(run, options, inputs, fates, gate)))
     if passed:
         (run.folder / SUCCESS).write_bytes(b"")
@@ -373,24 +373,27 @@ def _input(report: FileReport, counts: Counter[str]) -> dict[str, Any]:
     }
 
 
-def _report_context(
-    run: Run, options: _Options, inputs: list[dict[str, Any]], metrics: dict[str, Any]
-) -> dict[str, Any]:
-    """Return what the summary template shows."""
+def _report_figures(run: Run, options: _Options, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return what the report shows beyond the counts, so it can be rebuilt from `metrics.json` alone."""
     assert run.reader is not None
     return {
-        "version": _version("dialogdata"),
-        "mode": options.mode,
-        "seed": options.seed,
-        "to": ", ".join(options.formats) or "none (validate)",
-        "gate": metrics["gate"],
-        "fates": metrics["fates"],
-        "inputs": inputs,
-        "metrics": metrics,
+        "run": {
+            "dialogdata": _version("dialogdata"),
+            "mode": options.mode,
+            "seed": options.seed,
+            "to": list(options.formats),
+            "augment": list(options.augment),
+        },
+        "inputs": [
+            {key: item[key] for key in ("path", "container", "encoding", "format", "evidence", "fates")}
+            for item in inputs
+        ],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in run.reader.skipped],
         "issue_examples": dict(sorted(run.metrics.examples.items())),
-        "reject_codes": dict(sorted(run.reader.reject_codes().items())),
-        "rejects": run.reject_examples,
-        "skipped": run.reader.skipped,
+        "rejects": {
+            "by_code": dict(sorted(run.reader.reject_codes().items())),
+            "examples": [reject.to_dict() for reject in run.reject_examples],
+        },
     }
 
 

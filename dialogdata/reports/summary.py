@@ -8,8 +8,8 @@ from typing import Any
 from dialogdata.codes import describe
 
 
-def render_summary(context: dict[str, Any]) -> str:
-    """Render `summary.html` from the build's figures; every value is HTML-escaped."""
+def render_summary(metrics: dict[str, Any]) -> str:
+    """Render `summary.html` from `metrics.json`'s figures; every value is HTML-escaped."""
     import jinja2
 
     env = jinja2.Environment(
@@ -19,13 +19,13 @@ def render_summary(context: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("summary.html").render(describe=_describe, **context)
+    return env.get_template("summary.html").render(describe=_describe, metrics=metrics, **metrics)
 
 
-def write_summary(path: Path, context: dict[str, Any]) -> None:
+def write_summary(path: Path, metrics: dict[str, Any]) -> None:
     """Write the summary report to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_summary(context), encoding="utf-8")
+    path.write_text(render_summary(metrics), encoding="utf-8")
 
 
 def _describe(code: str) -> str:
