@@ -21,15 +21,16 @@ from dialogdata._progress import NoProgress, Progress
 from dialogdata._spill import Spill
 from dialogdata.augmenters import Augmenter
 from dialogdata.engines.local import batched, ordered_map
-from dialogdata.export import assign_split, dataset_info, get_exporter
+from dialogdata.export import LeakageCheck, SplitPlan, SplitPlanner, dataset_info, get_exporter
 from dialogdata.export.formats.base import UNREPRESENTABLE, Exporter, Loss
 from dialogdata.export.parquet import ParquetWriter
 from dialogdata.filtering import Filter
 from dialogdata.ingest import Reader, Reject
 from dialogdata.options import SplitOptions
 from dialogdata.reports import Metrics
-from dialogdata.schemas import Dialogue
+from dialogdata.schemas import Dialogue, Role
 from dialogdata.validators import Consistency, Issue
+from dialogdata.validators._text import script_counts
 from dialogdata.validators.conflict import Conflict, ConflictResult
 from dialogdata.validators.coverage import Coverage, CoverageResult
 
@@ -71,6 +72,10 @@ class Run:
             FormatOutput(folder, name, splits.ratios, nested=len(formats) > 1) for name in formats
         ]
         self.ratios = splits.ratios
+        self.stratify = splits.stratify
+        self.planner = SplitPlanner()
+        self.plan: SplitPlan | None = None
+        self.leakage = LeakageCheck()
         self.seed = seed
         self.workers = workers
         self.progress: Progress = progress or NoProgress()
@@ -109,6 +114,8 @@ class Run:
             self.near.setdefault(a, set()).add(b)
             self.near.setdefault(b, set()).add(a)
         self.coverage = self.stages.coverage.finish()
+        if self.outputs:
+            self.plan = self.planner.plan(self.conflict.group_of, self.ratios, seed=self.seed)
         for issue in (*self.conflict.corpus, *self.coverage.issues):
             self.ledgers["issues"].write(_corpus_issue_line(issue))
         self.progress.end("duplicates and coverage")
@@ -127,6 +134,8 @@ class Run:
                 self.stages.conflict.add(scored)
                 self.stages.coverage.add(scored)
                 self.spill.write(scored, issues)
+                if self.outputs:
+                    self.planner.add(scored.id, _stratum(scored) if self.stratify else "")
             self.progress.advance("read and validate", len(batch))
         self.spill.close()
 
@@ -225,8 +234,10 @@ class Run:
     def _write(self, dialogue: Dialogue, exports: list[Exported]) -> None:
         """Write a dialogue into its split's file in each format, and into the table."""
         split = None
-        if self.outputs:
-            split = assign_split(dialogue, self.ratios, seed=self.seed, group=self._group(dialogue))
+        if self.plan is not None:
+            root = dialogue.lineage.root_id if dialogue.lineage else dialogue.id
+            split = self.plan.split_of(root)
+            self.leakage.add(dialogue.id, root, self._group(dialogue), split)
             for output, (record, losses) in zip(self.outputs, exports, strict=True):
                 output.write(record, losses, split)
                 for loss in losses:
@@ -238,8 +249,15 @@ class Run:
         """Return what each format wrote, left out and lost, and the leakage across splits."""
         return {
             "formats": {output.name: output.metrics() for output in self.outputs},
-            "leakage": {"groups_across_splits": 0, "pairs_across_splits": 0, "ids_across_splits": 0},
+            "leakage": self.leakage.report(self._pairs()),
+            "splits": self.plan.summary() if self.plan is not None else {},
         }
+
+    def _pairs(self) -> list[tuple[str, str]]:
+        """Return the corpus's near-duplicate and contradiction pairs, whose members must share a split."""
+        assert self.conflict is not None
+        codes = ("conflict.near_duplicate", "conflict.contradiction")
+        return [pair for code in codes for pair in self.conflict.pairs.get(code, [])]
 
     def _group(self, dialogue: Dialogue) -> str:
         """Return the split group: the original's group of duplicates, near duplicates and contradictions."""
@@ -367,6 +385,14 @@ def _derive_batch(state: _Derive, batch: list[Dialogue]) -> list[Derived]:
         exports = [[exporter.export(d) for exporter in state.exporters] for d in dialogues]
         out.append(Derived(dialogues, exports, skipped))
     return out
+
+
+def _stratum(dialogue: Dialogue) -> str:
+    """Return the split stratum of a dialogue: its source file and the main script of its first question."""
+    path = dialogue.source.path if dialogue.source else ""
+    question = next((t.content for t in dialogue.turns if t.role is Role.USER), "")
+    counts = script_counts(question)
+    return f"{path}|{max(sorted(counts), key=counts.__getitem__) if counts else 'none'}"
 
 
 def _loss_line(dialogue: Dialogue, format: str, loss: Loss) -> dict[str, Any]:

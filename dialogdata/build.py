@@ -16,7 +16,7 @@ from dialogdata._run import Run, Stages
 from dialogdata.augmenters import Augmenter
 from dialogdata.config import construct, load_recipe
 from dialogdata.export import Staging, check_output, check_ratios, get_exporter
-from dialogdata.export.publish import SUCCESS
+from dialogdata.export.publish import SUCCESS, lock_output
 from dialogdata.filtering import Filter
 from dialogdata.ingest import FileReport, Reader
 from dialogdata.options import ExportOptions, GateOptions, IngestOptions, RunOptions, SplitOptions
@@ -249,24 +249,26 @@ def _execute(
     raw: str | Path | Sequence[str | Path], out: Path, options: _Options, overwrite: bool, progress: Progress
 ) -> BuildResult:
     """Check everything that can be checked, then run both passes in a staging folder and publish."""
-    stages = _stages(options)
-    check_output(out, overwrite=overwrite)
-    inputs = [raw] if isinstance(raw, str | Path) else list(raw)
-    reader = Reader(inputs, format=options.ingest.format, mapping=options.ingest.mapping)
-    staging = Staging(out)
-    try:
-        run = Run(staging.path, stages, formats=options.formats, splits=options.splits, seed=options.seed,
-                  workers=options.run.workers, progress=progress)  # fmt: skip
+    # One run per OUT at a time; the lock also cleans up after a run that was killed.
+    with lock_output(out):
+        stages = _stages(options)
+        check_output(out, overwrite=overwrite)
+        inputs = [raw] if isinstance(raw, str | Path) else list(raw)
+        reader = Reader(inputs, format=options.ingest.format, mapping=options.ingest.mapping)
+        staging = Staging(out)
         try:
-            run.execute(reader)
-        finally:
-            run.close()
-        result = _finish(run, options, out)
-        staging.publish()
-    except BaseException:
-        staging.discard()
-        raise
-    return result
+            run = Run(staging.path, stages, formats=options.formats, splits=options.splits, seed=options.seed,
+                      workers=options.run.workers, progress=progress)  # fmt: skip
+            try:
+                run.execute(reader)
+            finally:
+                run.close()
+            result = _finish(run, options, out)
+            staging.publish()
+        except BaseException:
+            staging.discard()
+            raise
+        return result
 
 
 def _stages(options: _Options) -> Stages:

@@ -112,7 +112,7 @@ def test_build_refuses_non_empty_output_without_overwrite(examples, tmp_path):
 
 def test_build_leaves_no_staging_folder(examples, tmp_path):
     dd.build(examples, tmp_path / "out")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
 
 
 def test_build_failed_gate_writes_outputs_without_success(tmp_path):
@@ -140,7 +140,7 @@ def test_build_error_keeps_previous_output(examples, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         dd.build(examples, out, overwrite=True, seed=9)
     assert (out / "manifest.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
 
 
 def test_build_multiple_roots_keep_paths_apart(examples, tmp_path):

@@ -183,3 +183,71 @@ def test_workers_give_byte_identical_data_files_on_a_generated_corpus(generated_
     }
     assert all(len(pair) in (0, 2) and (not pair or pair[0] == pair[1]) for pair in files.values())
     assert sum(len(pair) == 2 for pair in files.values()) == 8
+
+
+def _sharegpt_lines(prefix, n, language="en"):
+    """Distinct dialogues (no two near duplicates), in English or Chinese."""
+    import random
+
+    rng = random.Random(prefix)
+    words = (
+        list("银行卡账户密码额度转账利息贷款手续费挂失补办开户理财保险基金汇款")
+        if language == "zh"
+        else (
+            "card account password limit transfer interest loan fee branch savings deposit mortgage "
+            "statement balance cheque currency pension insurance overdraft salary"
+        ).split()
+    )
+    joiner = "" if language == "zh" else " "
+    lines = []
+    for _ in range(n):
+        ask = joiner.join(rng.choices(words, k=12))
+        answer = joiner.join(rng.choices(words, k=14))
+        turns = [{"from": "human", "value": ask + ("？" if language == "zh" else "?")},
+                 {"from": "gpt", "value": answer + ("。" if language == "zh" else ".")}]  # fmt: skip
+        lines.append(orjson.dumps({"conversations": turns}).decode())
+    return lines
+
+
+def test_splits_are_exact_and_stratified_by_source_and_language(tmp_path, write_lines):
+    write_lines("raw/big.jsonl", *_sharegpt_lines("b", 180), *_sharegpt_lines("z", 20, "zh"))
+    write_lines("raw/small.jsonl", *_sharegpt_lines("s", 20))
+    out = tmp_path / "out"
+    dd.build(tmp_path / "raw", out, validation=0.1, test=0.1, dedup="none")
+    metrics = orjson.loads((out / "reports" / "metrics.json").read_bytes())
+    strata = metrics["export"]["splits"]["strata"]
+    assert strata["small.jsonl|latin"] == {"train": 16, "validation": 2, "test": 2}
+    assert strata["big.jsonl|han"] == {"train": 16, "validation": 2, "test": 2}
+    assert strata["big.jsonl|latin"] == {"train": 144, "validation": 18, "test": 18}
+    assert metrics["splits"] == {"train": 176, "validation": 22, "test": 22}
+    assert metrics["export"]["leakage"] == {
+        "groups_across_splits": 0, "pairs_across_splits": 0, "ids_across_splits": 0, "roots_across_splits": 0
+    }  # fmt: skip
+
+
+def test_relatives_share_a_split(generated_corpus, tmp_path):
+    out = tmp_path / "out"
+    dd.build(generated_corpus(1200), out, augment=["adversarial"], dedup="none", validation=0.3)
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(out / "dialogues.parquet", columns=["id", "split", "lineage"]).to_pylist()
+    split_of = {row["id"]: row["split"] for row in rows}
+    for row in rows:
+        if row["lineage"]:
+            assert row["split"] == split_of[orjson.loads(row["lineage"])["root_id"]]
+    metrics = orjson.loads((out / "reports" / "metrics.json").read_bytes())
+    assert metrics["conflict"]["near_duplicate"]["pairs"] > 0 or metrics["issues"].get(
+        "conflict.near_duplicate"
+    )
+    assert set(metrics["export"]["leakage"].values()) == {0}
+
+
+def test_a_second_run_on_a_locked_out_is_a_usage_error(examples, tmp_path):
+    from dialogdata.export import lock_output
+
+    out = tmp_path / "out"
+    with lock_output(out):
+        result = runner.invoke(app, ["build", str(examples), str(out)])
+    assert result.exit_code == 2
+    assert "another dialogdata run" in result.output and not out.exists()
+    assert runner.invoke(app, ["build", str(examples), str(out)]).exit_code == 0
