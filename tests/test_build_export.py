@@ -193,10 +193,28 @@ def _sharegpt_lines(prefix, n, language="en"):
     words = (
         list("银行卡账户密码额度转账利息贷款手续费挂失补办开户理财保险基金汇款")
         if language == "zh"
-        else (
-            "card account password limit transfer interest loan fee branch savings deposit mortgage "
-            "statement balance cheque currency pension insurance overdraft salary"
-        ).split()
+        else [
+            "card",
+            "account",
+            "password",
+            "limit",
+            "transfer",
+            "interest",
+            "loan",
+            "fee",
+            "branch",
+            "savings",
+            "deposit",
+            "mortgage",
+            "statement",
+            "balance",
+            "cheque",
+            "currency",
+            "pension",
+            "insurance",
+            "overdraft",
+            "salary",
+        ]  # fmt: skip
     )
     joiner = "" if language == "zh" else " "
     lines = []
