@@ -214,7 +214,7 @@ def _sharegpt_lines(prefix, n, language="en"):
             "insurance",
             "overdraft",
             "salary",
-        ]  # fmt: skip
+        ]
     )
     joiner = "" if language == "zh" else " "
     lines = []
