@@ -22,7 +22,7 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/dialogdata build examples/raw out/demo --overwrite
 	@echo ""
-	@echo "Outputs:  out/demo/ (train.jsonl, validation.jsonl, rejects.jsonl, issues.jsonl, manifest.json)"
+	@echo "Outputs:  out/demo/ (train.jsonl, validation.jsonl, dataset_info.json, rejects.jsonl, issues.jsonl, manifest.json)"
 	@echo "Report:   out/demo/reports/summary.html"
 
 lint: $(DEV_STAMP)
