@@ -15,18 +15,20 @@ from dialogdata._progress import NoProgress, Progress
 from dialogdata._run import Run, Stages
 from dialogdata.augmenters import Augmenter
 from dialogdata.config import construct, load_recipe
+from dialogdata.errors import UsageError
 from dialogdata.export import Staging, check_output, check_ratios, get_exporter
 from dialogdata.export.publish import SUCCESS, lock_output
 from dialogdata.filtering import Filter
 from dialogdata.ingest import FileReport, Reader
 from dialogdata.options import ExportOptions, GateOptions, IngestOptions, RunOptions, SplitOptions
 from dialogdata.registry import AUGMENTERS, resolve
-from dialogdata.reports import write_summary
+from dialogdata.reports import write_reports
 from dialogdata.validators import Consistency
 from dialogdata.validators.conflict import Conflict
 from dialogdata.validators.coverage import Coverage
 
 FATES = ("kept", "rejected", "filtered", "deduplicated")
+GX_FOLDER = "reports/gx"
 SECTIONS: dict[str, Callable[..., Any] | dict[str, Callable[..., Any]]] = {
     "run": RunOptions,
     "ingest": IngestOptions,
@@ -313,31 +315,97 @@ def _name(path: str | Path | None) -> str | None:
 
 
 def _finish(run: Run, options: _Options, out: Path) -> BuildResult:
-    """Write metrics, the report and the manifest; `_SUCCESS` last, only when the gate passes."""
+    """Gather the figures, then run the expectations and write the reports and the manifest."""
     assert run.reader is not None and run.conflict is not None and run.coverage is not None
     inputs = [_input(report, run.fates.get(report.path, Counter())) for report in run.reader.reports]
     fates = _total(inputs)
-    figures = run.metrics.to_dict()
-    corpus = {
+    metrics = {
+        "fates": fates,
+        **run.metrics.to_dict(),
         "conflict": run.conflict.metrics,
         "coverage": _coverage(run),
         "export": run.export_metrics(),
         "augmenters": {a.name: {"skipped": dict(sorted(a.skipped.items()))} for a in run.stages.augmenters},
+        **_report_figures(run, options, inputs),
     }
-    checks = gate_checks(options.gate, options.mode, fates, figures, corpus)
-    passed = all(check["passed"] for check in checks)
-    reasons = [check["message"] for check in checks if not check["passed"]]
-    gate = {"passed": passed, "reasons": reasons, "checks": checks}
-    metrics = {"fates": fates, "gate": gate, **figures, **corpus, **_report_figures(run, options, inputs)}
-    (run.folder / "reports").mkdir(exist_ok=True)
-    (run.folder / "reports" / "metrics.json").write_bytes(dumps(metrics))
-    write_summary(run.folder / "reports" / "summary.html", metrics)
-    (run.folder / "manifest.json").write_bytes(dumps(_manifest(run, options, inputs, fates, gate)))
+    manifest = _manifest(run, options, inputs, fates)
+    return _publish_reports(run.folder, out, metrics, manifest, options.gate)
+
+
+def report(out: str | Path) -> BuildResult:
+    """Rebuild the reports, the expectation results and the gate's verdict of an existing output folder.
+
+    >>> report("out/demo").gate_passed  # doctest: +SKIP
+    """
+    out = Path(out)
+    with lock_output(out):
+        manifest, metrics = _read_output(out)
+        recipe = manifest.get("config", {}).get("recipe", {})
+        gate = construct(GateOptions, recipe.get("gate", {}), section="gate")
+        # Not complete until the new verdict says so.
+        (out / SUCCESS).unlink(missing_ok=True)
+        return _publish_reports(out, out, metrics, manifest, gate)
+
+
+def _read_output(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read an output folder's manifest and metrics, or raise a `UsageError` saying what is missing."""
+    import orjson
+
+    documents = []
+    for path in (out / "manifest.json", out / "reports" / "metrics.json"):
+        try:
+            documents.append(orjson.loads(path.read_bytes()))
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise UsageError(
+                f"not a dialogdata output folder ({path.relative_to(out)}: {exc}); "
+                "run dialogdata build first",
+                path=str(out),
+            ) from None
+    return documents[0], documents[1]
+
+
+def _publish_reports(
+    folder: Path, out: Path, metrics: dict[str, Any], manifest: dict[str, Any], gate: GateOptions
+) -> BuildResult:
+    """Decide the gate (own checks and the expectation suite); write metrics, reports, manifest, _SUCCESS."""
+    from dialogdata.reports.gx import run_expectations
+
+    mode = str(manifest.get("mode", "build"))
+    checks = gate_checks(gate, mode, metrics["fates"], metrics, metrics)
+    metrics["gate"] = _verdict(checks)
+    reports = folder / "reports"
+    reports.mkdir(exist_ok=True)
+    # The expectation suite reads the data files and these figures, so they are written first.
+    (reports / "metrics.json").write_bytes(dumps(metrics))
+    outcome = run_expectations(folder, gate, recipe=manifest.get("config", {}).get("recipe", {}))
+    failed = len(outcome.failed)
+    checks.append(_check("failed expectations", failed, 0, "max", "expectations failed (see reports/gx)"))
+    metrics["gate"] = _verdict(checks)
+    metrics["expectations"] = _expectations(outcome.to_dict(), folder)
+    (reports / "metrics.json").write_bytes(dumps(metrics))
+    write_reports(folder / "reports", metrics)
+    manifest["gate"] = metrics["gate"]
+    manifest["outputs"] = _outputs(folder)
+    (folder / "manifest.json").write_bytes(dumps(manifest))
+    passed = metrics["gate"]["passed"]
     if passed:
-        (run.folder / SUCCESS).write_bytes(b"")
-    scores = {name: value["mean"] for name, value in figures["scores"].items() if value["mean"] is not None}
-    return BuildResult(out=out, fates=fates, gate_passed=passed, gate_reasons=reasons, scores=scores,
-                       gate_checks=checks)  # fmt: skip
+        (folder / SUCCESS).write_bytes(b"")
+    scores = {name: value["mean"] for name, value in metrics["scores"].items() if value["mean"] is not None}
+    reasons = metrics["gate"]["reasons"]
+    return BuildResult(out=out, fates=metrics["fates"], gate_passed=passed, gate_reasons=reasons,
+                       scores=scores, gate_checks=checks)  # fmt: skip
+
+
+def _verdict(checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the gate's verdict from its checks."""
+    reasons = [check["message"] for check in checks if not check["passed"]]
+    return {"passed": not reasons, "reasons": reasons, "checks": checks}
+
+
+def _expectations(outcome: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Return the expectation results for metrics.json, with paths relative to the output folder."""
+    paths = [Path(p).relative_to(folder).as_posix() for p in outcome["paths"]]
+    return {**outcome, "paths": paths}
 
 
 def _coverage(run: Run) -> dict[str, Any]:
@@ -399,20 +467,28 @@ def _report_figures(run: Run, options: _Options, inputs: list[dict[str, Any]]) -
     }
 
 
-def _manifest(
-    run: Run, options: _Options, inputs: list[dict[str, Any]], fates: dict[str, int], gate: dict[str, Any]
-) -> dict[str, Any]:
-    """Return `manifest.json`: inputs, config, seed, versions, fates, gate and output hashes."""
-    assert run.reader is not None
-    outputs = [
-        {
-            "path": path.relative_to(run.folder).as_posix(),
-            "sha256": sha256_file(path),
-            "records": _records(path),
-        }
-        for path in sorted(run.folder.rglob("*"))
-        if path.is_file()
+def _outputs(folder: Path) -> list[dict[str, Any]]:
+    """Return every file under the output folder with its hash and line count (manifest and marker aside).
+
+    Great Expectations' own files (reports/gx/) carry run times and ids, so they are named as one entry
+    without a hash: the manifest stays byte-identical between identical runs.
+    """
+    files = [
+        {"path": path.relative_to(folder).as_posix(), "sha256": sha256_file(path), "records": _records(path)}
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in ("manifest.json", SUCCESS)
     ]
+    kept = [f for f in files if not str(f["path"]).startswith(f"{GX_FOLDER}/")]
+    if len(kept) < len(files):
+        kept.append({"path": f"{GX_FOLDER}/", "sha256": None, "records": None})
+    return sorted(kept, key=lambda f: str(f["path"]))
+
+
+def _manifest(
+    run: Run, options: _Options, inputs: list[dict[str, Any]], fates: dict[str, int]
+) -> dict[str, Any]:
+    """Return `manifest.json` without the gate and the outputs, which come last."""
+    assert run.reader is not None
     return {
         "dialogdata": _version("dialogdata"),
         "mode": options.mode,
@@ -432,10 +508,8 @@ def _manifest(
             **{name: _version(name) for name in ("msgspec", "orjson", "rapidfuzz", "numpy", "pyarrow")},
         },
         "fates": fates,
-        "gate": gate,
         "inputs": inputs,
         "skipped": [{"path": s.path, "reason": s.reason} for s in run.reader.skipped],
-        "outputs": outputs,
     }
 
 

@@ -196,6 +196,21 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
+@app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="An output folder written by build or validate.")],
+) -> None:
+    """Rebuild OUT's reports (summary.html, summary.md, metrics.json, reports/gx) and the gate's verdict.
+
+    The data files are left as they are; _SUCCESS is rewritten by the new verdict. Exit codes as for build.
+    """
+    from dialogdata.build import report as run_report
+
+    result = _guard(run_report, out)
+    _print_summary(result)
+    raise typer.Exit(result.exit_code)
+
+
 def _names(text: str) -> list[str]:
     """Split a comma-separated option; `none` is the empty list."""
     return [] if text.strip().lower() == "none" else [n.strip() for n in text.split(",") if n.strip()]

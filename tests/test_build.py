@@ -57,8 +57,14 @@ def test_build_manifest_hashes_inputs_and_outputs(examples, tmp_path):
     manifest = _manifest(out)
     import hashlib
 
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     for item in manifest["outputs"]:
+        if item["path"] == "reports/gx/":  # GX's files carry run times: named, not hashed
+            assert item["sha256"] is None and any(p.startswith("reports/gx/") for p in on_disk)
+            continue
         assert hashlib.sha256((out / item["path"]).read_bytes()).hexdigest() == item["sha256"]
+    listed = {o["path"] for o in manifest["outputs"]}
+    assert {p for p in on_disk if not p.startswith("reports/gx/")} - listed == {"manifest.json", "_SUCCESS"}
     for item in manifest["inputs"]:
         assert hashlib.sha256((examples / item["path"]).read_bytes()).hexdigest() == item["sha256"]
     assert "manifest.json" not in {o["path"] for o in manifest["outputs"]}
@@ -136,7 +142,7 @@ def test_build_error_keeps_previous_output(examples, tmp_path, monkeypatch):
         raise RuntimeError("disk on fire")
 
     # `dialogdata.build` is the function; the module lives in sys.modules under the same name.
-    monkeypatch.setattr(importlib.import_module("dialogdata.build"), "write_summary", explode)
+    monkeypatch.setattr(importlib.import_module("dialogdata.build"), "write_reports", explode)
     with pytest.raises(RuntimeError):
         dd.build(examples, out, overwrite=True, seed=9)
     assert (out / "manifest.json").read_bytes() == before

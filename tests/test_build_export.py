@@ -144,7 +144,7 @@ def test_gate_passes_by_default_and_records_every_check(examples, tmp_path):
     result = dd.build(examples, tmp_path / "out")
     assert result.gate_passed and (tmp_path / "out" / "_SUCCESS").exists()
     names = [c["name"] for c in result.gate_checks]
-    assert names == ["reject share", "dialogues written", "groups across splits"]
+    assert names == ["reject share", "dialogues written", "groups across splits", "failed expectations"]
     assert set(result.scores) >= {"consistency", "conflict"}
 
 
