@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from dialogdata._io import dumps, sha256_file
 from dialogdata._progress import NoProgress, Progress
@@ -94,42 +94,44 @@ class _Options:
         return self.export.formats if self.mode == "build" else ()
 
 
+class Overrides(TypedDict, total=False):
+    """Options that override their recipe section when given (the CLI's flags)."""
+
+    to: str | Sequence[str] | None
+    format: str | None
+    mapping: str | Path | None
+    augment: Sequence[str] | None
+    ner_model: str | None
+    seed: int | None
+    workers: int | None
+    splits: Mapping[str, float] | None
+    validation: float | None
+    test: float | None
+    drop: Sequence[str] | None
+    dedup: Literal["near", "exact", "none"] | None
+    max_reject_share: float | None
+
+
 def build(
     raw: str | Path | Sequence[str | Path],
     out: str | Path,
     *,
     config: str | Path | None = None,
-    to: str | Sequence[str] | None = None,
-    format: str | None = None,
-    mapping: str | Path | None = None,
-    augment: Sequence[str] | None = None,
-    ner_model: str | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    splits: dict[str, float] | None = None,
-    validation: float | None = None,
-    test: float | None = None,
-    drop: Sequence[str] | None = None,
-    dedup: Literal["near", "exact", "none"] | None = None,
-    max_reject_share: float | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
+    **overrides: Unpack[Overrides],
 ) -> BuildResult:
     """Run the whole job as `dialogdata build` does and publish `out` atomically.
 
-    `config` is a TOML recipe (see `SECTIONS`); every other option overrides its section of the
-    recipe when given. `augment` names the augmenters to run (default: those with an [augment.NAME]
-    section). `to` is one format or several (one subfolder each).
+    `config` is a TOML recipe (see `SECTIONS`); each of `overrides` (`to`, `format`, `mapping`,
+    `augment`, `ner_model`, `seed`, `workers`, `splits`, `validation`, `test`, `drop`, `dedup`,
+    `max_reject_share`) overrides its section of the recipe when given. `augment` names the augmenters
+    to run (default: those with an [augment.NAME] section); `to` is one format or several.
 
     >>> result = build("examples/raw", "out/demo", overwrite=True)  # doctest: +SKIP
     >>> result.fates["kept"], result.report  # doctest: +SKIP
     """
-    recipe = effective_recipe(
-        config, to=to, format=format, mapping=mapping, augment=augment, ner_model=ner_model, seed=seed,
-        workers=workers, splits=splits, validation=validation, test=test, drop=drop, dedup=dedup,
-        max_reject_share=max_reject_share,
-    )  # fmt: skip
-    options = _options("build", config, recipe)
+    options = _options("build", config, effective_recipe(config, **overrides))
     return _execute(raw, Path(out), options, overwrite, progress or NoProgress())
 
 
@@ -138,58 +140,41 @@ def validate(
     out: str | Path,
     *,
     config: str | Path | None = None,
-    format: str | None = None,
-    mapping: str | Path | None = None,
-    workers: int | None = None,
-    drop: Sequence[str] | None = None,
-    dedup: Literal["near", "exact", "none"] | None = None,
-    max_reject_share: float | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
+    **overrides: Unpack[Overrides],
 ) -> BuildResult:
     """Ingest and validate as `build` does, writing issues, fates and reports, but no training files."""
-    recipe = effective_recipe(
-        config, format=format, mapping=mapping, workers=workers, drop=drop, dedup=dedup,
-        max_reject_share=max_reject_share, augment=(),
-    )  # fmt: skip
-    options = _options("validate", config, recipe)
+    overrides["augment"] = ()  # validating never augments
+    options = _options("validate", config, effective_recipe(config, **overrides))
     return _execute(raw, Path(out), options, overwrite, progress or NoProgress())
 
 
-def effective_recipe(
-    config: str | Path | None,
-    *,
-    to: str | Sequence[str] | None = None,
-    format: str | None = None,
-    mapping: str | Path | None = None,
-    augment: Sequence[str] | None = None,
-    ner_model: str | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    splits: Mapping[str, float] | None = None,
-    validation: float | None = None,
-    test: float | None = None,
-    drop: Sequence[str] | None = None,
-    dedup: str | None = None,
-    max_reject_share: float | None = None,
-) -> dict[str, dict[str, Any]]:
+def effective_recipe(config: str | Path | None, **overrides: Unpack[Overrides]) -> dict[str, dict[str, Any]]:
     """Return the recipe file's sections with every given option put over them (flags win)."""
+    given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
+    unknown = sorted(set(given) - set(Overrides.__annotations__))
+    if unknown:
+        raise UsageError(
+            f"unknown option {unknown[0]!r}; expected one of: {', '.join(Overrides.__annotations__)}"
+        )
     recipe = load_recipe(config, SECTIONS)
-    _put(recipe["run"], seed=seed, workers=workers)
-    _put(recipe["ingest"], format=format, mapping=None if mapping is None else str(mapping))
+    to, mapping, drop = given.get("to"), given.get("mapping"), given.get("drop")
+    _put(recipe["run"], seed=given.get("seed"), workers=given.get("workers"))
+    _put(recipe["ingest"], format=given.get("format"), mapping=None if mapping is None else str(mapping))
     _put(recipe["export"], to=[to] if isinstance(to, str) else None if to is None else list(to))
-    _put(recipe["filter"], drop=None if drop is None else list(drop), dedup=dedup)
-    _put(recipe["gate"], max_reject_share=max_reject_share)
-    if splits is not None:
-        ratios = check_ratios(splits)
+    _put(recipe["filter"], drop=None if drop is None else list(drop), dedup=given.get("dedup"))
+    _put(recipe["gate"], max_reject_share=given.get("max_reject_share"))
+    if "splits" in given:
+        ratios = check_ratios(given["splits"])
         _put(recipe["splits"], validation=ratios["validation"], test=ratios["test"])
-    _put(recipe["splits"], validation=validation, test=test)
-    if augment is not None:
-        for name in augment:
+    _put(recipe["splits"], validation=given.get("validation"), test=given.get("test"))
+    if "augment" in given:
+        for name in given["augment"]:
             resolve("augmenter", name)
-        recipe["augment"] = {name: recipe["augment"].get(name, {}) for name in augment}
-    if ner_model is not None and "entities" in recipe["augment"]:
-        recipe["augment"]["entities"]["model"] = ner_model
+        recipe["augment"] = {name: recipe["augment"].get(name, {}) for name in given["augment"]}
+    if "ner_model" in given and "entities" in recipe["augment"]:
+        recipe["augment"]["entities"]["model"] = given["ner_model"]
     # The near-duplicate search is the one corpus stage with its own workers; it follows the run's.
     if "workers" in recipe["run"]:
         recipe["conflict"].setdefault("workers", recipe["run"]["workers"])
