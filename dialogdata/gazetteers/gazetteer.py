@@ -79,7 +79,7 @@ class Gazetteer:
     [('DISEASE', '高血压病'), ('PRODUCT', 'credit card')]
     """
 
-    __slots__ = ("_automaton", "_domains", "_entries", "_terms", "name")
+    __slots__ = ("_ascii_automaton", "_automaton", "_domains", "_entries", "_terms", "name")
 
     def __init__(
         self,
@@ -98,6 +98,7 @@ class Gazetteer:
             self._add_label(str(label), items)
         self._domains = {label: domains.get(label, name) for label in self._terms}
         self._automaton: Any = None
+        self._ascii_automaton: Any = None
 
     def _add_label(self, label: str, items: Iterable[str]) -> None:
         if not label.strip():
@@ -174,13 +175,25 @@ class Gazetteer:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._setup(state["terms"], name=state["name"], domains=state["domains"])
 
-    def _build(self) -> Any:
+    def _build(self, *, ascii_only: bool = False) -> Any:
         automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY)
         for key, (term, label, left, right) in self._entries.items():
-            automaton.add_word(key, (len(key), term, label, left, right))
+            if key.isascii() or not ascii_only:
+                automaton.add_word(key, (len(key), term, label, left, right))
         if len(automaton):
             automaton.make_automaton()
         return automaton
+
+    def _automaton_for(self, text: str) -> Any:
+        """Return the automaton to search `text` with: the ASCII terms alone when `text` is ASCII."""
+        # Only ASCII terms can occur in ASCII text, and the small automaton walks it several times faster.
+        if text.isascii():
+            if self._ascii_automaton is None:
+                self._ascii_automaton = self._build(ascii_only=True)
+            return self._ascii_automaton
+        if self._automaton is None:
+            self._automaton = self._build()
+        return self._automaton
 
     def find(self, text: str) -> list[Span]:
         """Return every non-overlapping mention in `text`, leftmost-longest, sorted by position.
@@ -189,13 +202,12 @@ class Gazetteer:
         unspaced scripts match anywhere. A term is reported as the gazetteer spells it; the text's
         own spelling is `text[span.start:span.end]`.
         """
-        if self._automaton is None:
-            self._automaton = self._build()
-        if not text or not len(self._automaton):
+        automaton = self._automaton_for(text)
+        if not text or not len(automaton):
             return []
         candidates = []
         n = len(text)
-        for last, (size, term, label, left, right) in self._automaton.iter(fold(text)):
+        for last, (size, term, label, left, right) in automaton.iter(fold(text)):
             start, end = last + 1 - size, last + 1
             if left and start > 0 and is_word_char(text[start - 1]):
                 continue

@@ -27,6 +27,7 @@ _PLACEHOLDERS = re.compile(
     r"|\[[A-Z][A-Z0-9]*(?:[_ ][A-Z0-9]+)*\](?![(:])"
     r"|<[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*>",
 )
+_PLACEHOLDER_OPENER = re.compile(r"[{\[<%]")
 _MIN_CAPS = 3
 # Upper-case HTML tags and log or checklist markers look like placeholders but are not.
 _NOT_PLACEHOLDERS = frozenset({
@@ -65,10 +66,18 @@ def check_placeholders(dialogue: Dialogue) -> Iterator[Issue]:
     for i, turn in enumerate(dialogue.turns):
         if turn.role is Role.TOOL:
             continue
-        found = [m for m in _PLACEHOLDERS.findall(strip_code(turn.content)) if _is_placeholder(m)]
+        found = [m for m in _placeholders(turn.content) if _is_placeholder(m)]
         if found:
             shown = ", ".join(dict.fromkeys(found))
             yield Issue(code=PLACEHOLDER, turn=i, message=f"the {turn.role} turn holds placeholders: {shown}")
+
+
+def _placeholders(text: str) -> list[str]:
+    """Return the pattern's matches in `text` outside code."""
+    # Every placeholder opens with one of these characters; most turns have none.
+    if not _PLACEHOLDER_OPENER.search(text):
+        return []
+    return _PLACEHOLDERS.findall(strip_code(text))
 
 
 def _is_placeholder(match: str) -> bool:

@@ -43,6 +43,8 @@ _LIST_NUMBER = re.compile(r"^[ \t]*\d{1,3}(?=\.)", re.MULTILINE)
 # A quotation may end on its attribution: '"…" - Paul Rand', "」——鲁迅".
 _ATTRIBUTION = re.compile(r"[\"”'’」』]\s*[-—–~]{1,2}\s*[^\s\"”]+(?:\s\S+){0,4}$")
 _EMOTICON_END = re.compile(r"(?:[:;=][-^'o]?[()\[\]DPp|/\\3]|\^[_-]?\^|T_T)$")
+# An emoticon is at most three characters, so only the end of a line (and a final newline) is searched.
+_EMOTICON_LONGEST = 3
 _EMOTICON = re.compile(r"[:;=][-^'o]?[()\[\]DPp|/\\3]|\^[_-]?\^|\(\s*[^\s()（）\w]{1,6}\s*\)")
 # The last word, where a word stops at spaces and at CJK characters and punctuation.
 _WORD_BREAK = re.compile(r"[\s\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
@@ -92,7 +94,8 @@ def _judged_tail(line: str) -> str | None:
     tail = line.strip().rstrip("*_")
     if tail.count("`") % 2:
         tail = tail.rstrip("`").rstrip()
-    if tail.endswith("`") or _EMOTICON_END.search(tail) or not any(ch.isalpha() for ch in tail):
+    emoticon = _EMOTICON_END.search(tail, max(0, len(tail) - _EMOTICON_LONGEST - 1))
+    if tail.endswith("`") or emoticon or not any(ch.isalpha() for ch in tail):
         return None
     return tail
 

@@ -369,39 +369,46 @@ def question_type(text: str) -> str:
 
 
 def _sentence_type(sentence: str) -> str | None:
+    # The Chinese cue words cannot occur in an ASCII sentence, so their searches are skipped there.
+    chinese = not sentence.isascii()
     asked = sentence.endswith(("?", "？")) or sentence.rstrip("?？").endswith(("吗", "呢"))
     if asked and (
         ("还是" in sentence and not sentence.rstrip("?？").endswith("吗")) or _EN_OR.search(sentence)
     ):
         return "choice"
     for kind in ("why", "how", "what"):
-        if _ZH[kind].search(sentence) or _EN[kind].search(sentence):
+        if (chinese and _ZH[kind].search(sentence)) or _EN[kind].search(sentence):
             return kind
         if asked and _EN_ANYWHERE[kind].search(sentence):
             return kind
-    if _ZH["request"].search(sentence) or _EN["request"].search(sentence):
+    if (chinese and _ZH["request"].search(sentence)) or _EN["request"].search(sentence):
         return "request"
-    if asked or _ZH["yes_no"].search(sentence) or _EN["yes_no"].search(sentence):
+    if asked or (chinese and _ZH["yes_no"].search(sentence)) or _EN["yes_no"].search(sentence):
         return "yes_no"
     return None
 
 
-# Languages by script: Han characters and words in other scripts, one unit each.
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+# Languages by script: Han characters and words in other scripts, one unit each. Han and kana are found
+# in runs and their characters counted, which makes one string per run rather than per character.
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]+")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _OTHER_WORD = re.compile(
     r"[^\W\d_A-Za-z\u00c0-\u024f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]+"
 )
-_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _DOMINANT = 0.75
 
 
 def language(text: str) -> str:
     """Return zh, en, mixed or other: the script with >= 75% of the words (a Han character is one)."""
-    zh = len(_HAN.findall(text))
+    if text.isascii():
+        # Only Latin words can occur, and they are then all the words.
+        return "en" if _ASCII_LETTER.search(text) else "other"
+    zh = sum(map(len, _HAN.findall(text)))
     en = len(_LATIN_WORD.findall(text))
     other = len(_OTHER_WORD.findall(text))
-    kana = len(_KANA.findall(text))
+    kana = sum(map(len, _KANA.findall(text)))
     if kana and kana >= 0.1 * (zh + kana):
         # Japanese writes with Han characters too; its kana say the Han characters are not Chinese.
         zh, other = 0, other + zh
