@@ -26,6 +26,7 @@ class Metrics:
         self.examples: dict[str, list[dict[str, Any]]] = {}
         self.splits: Counter[str] = Counter()
         self.augmented: Counter[str] = Counter()
+        self.adversarial: Counter[str] = Counter()
         self.normalizations: Counter[str] = Counter()
 
     def add_scored(self, dialogue: Dialogue, issues: list[Issue]) -> None:
@@ -51,6 +52,8 @@ class Metrics:
             self.chars_by_role.setdefault(turn.role.value, []).append(len(turn.content))
         if dialogue.lineage:
             self.augmented[dialogue.lineage.operations[-1].name] += 1
+        if kind := dialogue.tags.get("adversarial"):
+            self.adversarial[kind] += 1
 
     def to_dict(self) -> dict[str, Any]:
         """Return the machine-readable figures (stable keys, documented in the README)."""
@@ -68,6 +71,7 @@ class Metrics:
             "chars_by_role": {role: _summary(v) for role, v in sorted(self.chars_by_role.items())},
             "splits": dict(sorted(self.splits.items())),
             "augmented": dict(sorted(self.augmented.items())),
+            "adversarial_written": dict(sorted(self.adversarial.items())),
             "normalizations": dict(sorted(self.normalizations.items())),
         }
 

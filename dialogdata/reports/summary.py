@@ -101,7 +101,8 @@ def _charts(metrics: Mapping[str, Any]) -> dict[str, str | None]:
     from dialogdata.reports import charts
 
     scores = {name: s for name, s in metrics["scores"].items() if any(s["histogram"])}
-    kinds = metrics["conflict"].get("adversarial", {}).get("kinds", {})
+    # Written samples by kind (sources and augmented children); older metrics only have the sources'.
+    kinds = metrics.get("adversarial_written") or metrics["conflict"].get("adversarial", {}).get("kinds", {})
     dialogues = partial(charts.counts_chart, xlabel="dialogues")
     plan: dict[str, tuple[Callable[[Any], str], Any]] = {
         "fates": (charts.fates_chart, metrics["fates"]),

@@ -338,3 +338,13 @@ def test_charts_show_at_most_max_rows_and_say_so():
     cells[65] = {**cells[65], "count": 0, "status": "missing"}
     labels = _texts(charts.coverage_chart(cells))
     assert "t · c65" in labels and "t · c59" not in labels
+
+
+def test_adversarial_chart_counts_the_written_samples_by_kind(demo):
+    metrics = json.loads((demo / "metrics.json").read_text(encoding="utf-8"))
+    kinds = metrics["adversarial_written"]
+    assert sum(kinds.values()) == metrics["augmented"]["adversarial"] > 0
+    html = (demo / "summary.html").read_text(encoding="utf-8")
+    assert "No adversarial samples among the written dialogues." not in html
+    drawn = [svg for svg in _images(html) if set(kinds) <= set(_texts(svg))]
+    assert drawn, "no chart names every adversarial kind"
