@@ -39,12 +39,12 @@ def check_recipe(
     data: Mapping[str, Any], sections: Sections, *, where: str = "recipe"
 ) -> dict[str, dict[str, Any]]:
     """Validate section and key names; values are checked by the constructors themselves."""
-    _check_names("section", data, sections, where)
+    _check_sections(data, sections, where)
     recipe: dict[str, dict[str, Any]] = {}
     for name, factory in sections.items():
         section = _table(data.get(name, {}), name, where)
         if isinstance(factory, Mapping):
-            _check_names("section", section, factory, where, prefix=f"{name}.")
+            _check_sections(section, factory, where, prefix=f"{name}.")
             recipe[name] = {
                 # An augmenter's seed comes from the run's one seed, so a recipe cannot set it apart.
                 sub: _options(
@@ -57,14 +57,12 @@ def check_recipe(
     return recipe
 
 
-def _check_names(
-    what: str, data: Mapping[str, Any], known: Mapping[str, Any], where: str, prefix: str = ""
-) -> None:
+def _check_sections(data: Mapping[str, Any], known: Mapping[str, Any], where: str, prefix: str = "") -> None:
     """Raise a `ConfigError` naming the first unknown section and the valid ones."""
     unknown = sorted(set(data) - set(known))
     if unknown:
         valid = ", ".join(f"[{prefix}{name}]" for name in known)
-        raise ConfigError(f"unknown {what} [{prefix}{unknown[0]}]; expected one of: {valid}", path=where)
+        raise ConfigError(f"unknown section [{prefix}{unknown[0]}]; expected one of: {valid}", path=where)
 
 
 def _table(value: object, name: str, where: str) -> dict[str, Any]:
