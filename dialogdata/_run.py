@@ -110,6 +110,8 @@ class Run:
         self.progress.end("read and validate")
         self.progress.start("duplicates and coverage")
         self.conflict = self.stages.conflict.finish()
+        # The rows are the largest corpus-level state and nothing reads them after the search.
+        self.stages.conflict.clear()
         for a, b in self.conflict.pairs.get("conflict.near_duplicate", []):
             self.near.setdefault(a, set()).add(b)
             self.near.setdefault(b, set()).add(a)

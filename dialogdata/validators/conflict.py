@@ -220,6 +220,10 @@ class Conflict:
         table = to_table(self._chunks, self.num_perm)
         return _Report(self, table).result()
 
+    def clear(self) -> None:
+        """Forget every dialogue added (the options stay): a finished run releases its rows this way."""
+        self._chunks, self._pending = [], Chunk()
+
     # The seams the benchmark replaces to run datasketch on the same rows and the same verification.
 
     def _sketch_batch(self, context: list[str], answer: list[str]) -> tuple[U16, U16]:

@@ -24,7 +24,7 @@ _BLOCK = 8192
 
 
 class _Texts(Protocol):
-    """Texts by row: a list, or texts built on demand."""
+    """Texts by row: a mapping, or texts built on demand."""
 
     def __getitem__(self, row: int, /) -> str: ...
 
@@ -85,40 +85,44 @@ def verify(table: Table, candidates: Candidates, limits: Thresholds, *, workers:
     """
     pairs, by_prompt, by_whole = candidates.merged()
     first, second = pairs[:, 0], pairs[:, 1]
+    texts = _Gathered(table, pairs)
     floor = min(limits.near, limits.prompt)
     context, whole = np.zeros(len(pairs)), np.zeros(len(pairs))
     asked = np.flatnonzero(by_prompt)
-    context[asked] = _similarities(table.context, first[asked], second[asked], floor, workers)
+    context[asked] = _similarities(texts.context, first[asked], second[asked], floor, workers)
     asked = np.flatnonzero(by_whole)
-    whole[asked] = _similarities(_Whole(table), first[asked], second[asked], limits.near, workers)
-    lengths = np.fromiter((len(t) for t in table.answer), np.int64, count=len(table.answer))
+    whole[asked] = _similarities(texts, first[asked], second[asked], limits.near, workers)
+    lengths = table.answer.lengths()
     answered = (lengths[first] > 0) & (lengths[second] > 0)
     answer = np.zeros(len(pairs))
     asked = np.flatnonzero(answered & (context >= floor))
-    answer[asked] = _similarities(table.answer, first[asked], second[asked], 0.0, workers)
+    answer[asked] = _similarities(texts.answer, first[asked], second[asked], 0.0, workers)
     return Verified(pairs, context, answer, whole, answered)
 
 
 def exact(table: Table, verified: Verified, *, workers: int = 1) -> Verified:
     """Return `verified` with every similarity measured in full (for messages), not cut off."""
     first, second = verified.pairs[:, 0], verified.pairs[:, 1]
+    texts = _Gathered(table, verified.pairs)
     return Verified(
         verified.pairs,
-        _similarities(table.context, first, second, 0.0, workers),
-        _similarities(table.answer, first, second, 0.0, workers),
-        _similarities(_Whole(table), first, second, 0.0, workers),
+        _similarities(texts.context, first, second, 0.0, workers),
+        _similarities(texts.answer, first, second, 0.0, workers),
+        _similarities(texts, first, second, 0.0, workers),
         verified.answered,
     )
 
 
-class _Whole:
-    """The canonical text of each whole dialogue, built on demand: context, newline, final answer."""
+class _Gathered:
+    """The texts of the rows in `pairs` only, decoded once; indexing it gives the whole dialogue."""
 
-    def __init__(self, table: Table) -> None:
-        self.table = table
+    def __init__(self, table: Table, pairs: I64) -> None:
+        rows = np.unique(pairs).tolist()
+        self.context = table.context.take(rows)
+        self.answer = table.answer.take(rows)
 
     def __getitem__(self, row: int) -> str:
-        context, answer = self.table.context[row], self.table.answer[row]
+        context, answer = self.context[row], self.answer[row]
         return f"{context}\n{answer}" if answer else context
 
 

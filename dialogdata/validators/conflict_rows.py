@@ -19,6 +19,7 @@ import numpy as np
 
 from dialogdata.schemas import Dialogue, Role, Turn
 from dialogdata.validators.minhash import I64, U16, U64
+from dialogdata.validators.packed import PackedBlock, PackedTexts, pack
 
 _TAGS = {Role.SYSTEM: "s:", Role.USER: "u:", Role.ASSISTANT: "a:", Role.TOOL: "t:"}
 _ANSWER = _TAGS[Role.ASSISTANT]
@@ -86,15 +87,20 @@ class Chunk:
     answer_context: MutableSequence[int] = field(default_factory=list)
     sketch_context: U16 | None = None
     sketch_full: U16 | None = None
+    packed_context: PackedBlock | None = None
+    packed_answer: PackedBlock | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def seal(self, sketch_context: U16, sketch_full: U16) -> None:
-        """Store the batch's sketches, and its number columns as packed arrays (8 bytes a number)."""
+        """Store the batch's sketches, its number columns as packed arrays and its texts compressed."""
         self.sketch_context, self.sketch_full = sketch_context, sketch_full
         for name, code in _PACKED:
             setattr(self, name, array(code, getattr(self, name)))
+        # The texts are most of a row's size and are read back only for candidate pairs.
+        self.packed_context, self.packed_answer = pack(self.context), pack(self.answer)
+        self.context, self.answer = [], []
 
     def add(self, dialogue: Dialogue) -> None:
         """Append one dialogue's row."""
@@ -134,8 +140,8 @@ class Table:
     keys: list[OrderKey]
     n_turns: I64
     full: U64
-    context: list[str]
-    answer: list[str]
+    context: PackedTexts
+    answer: PackedTexts
     prefix_at: I64
     prefix: U64
     answer_at: I64
@@ -204,7 +210,9 @@ def _sketches(chunks: list[Chunk], name: str, k: int) -> U16:
     return np.concatenate(parts) if parts else np.zeros((0, k), np.uint16)
 
 
-def _texts(chunks: list[Chunk], name: str, order: I64) -> list[str]:
-    """Concatenate one text column of every chunk, in sorted row order."""
-    flat = [text for chunk in chunks for text in getattr(chunk, name)]
-    return [flat[i] for i in order.tolist()]
+def _texts(chunks: list[Chunk], name: str, order: I64) -> PackedTexts:
+    """Join one packed text column of every (sealed) chunk, read in sorted row order."""
+    blocks = [getattr(chunk, f"packed_{name}") for chunk in chunks]
+    if any(block is None for block in blocks):
+        raise ValueError("every chunk must be sealed before its texts are joined")
+    return PackedTexts(blocks, order)

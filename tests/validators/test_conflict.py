@@ -484,6 +484,15 @@ def test_conflict_whole_dialogue_similarity_makes_a_near_duplicate() -> None:
     assert result.group_of == {a.id: a.id, b.id: a.id}
 
 
+def test_conflict_clear_forgets_the_rows_and_keeps_the_options(planted: Planted) -> None:
+    conflict = Conflict(near_threshold=0.9)
+    for dialogue in planted.dialogues[:5]:
+        conflict.add(dialogue)
+    conflict.clear()
+    assert len(conflict) == 0 and conflict.params()["near_threshold"] == 0.9
+    assert conflict.finish().metrics["n_dialogues"] == 0
+
+
 def test_conflict_empty_corpus() -> None:
     result = Conflict().finish()
     assert result.duplicate_of == {} and result.issues == {} and result.metrics["n_dialogues"] == 0
