@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,15 +37,20 @@ pytest: $(DEV_STAMP)
 
 test: lint typecheck pytest
 
-# Peers (pydantic, ...) go into their own venv, never into the project's.
+# Peers (pydantic, ...) go into their own venv, never into the project's; the ones that clash with
+# the project's dependencies (datatrove, data-juicer) get a venv each under .bench/peers.
+# benchmarks/run.py runs every benchmark and writes .bench/RESULTS.md; bench-quick is its smoke run.
 BENCH_VENV := .bench/venv
-bench:
+$(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
-	$(BENCH_VENV)/bin/python benchmarks/bench_schema.py
-	$(BENCH_VENV)/bin/python benchmarks/bench_ingest.py --n 200000 --repeat 3
-	$(BENCH_VENV)/bin/python benchmarks/bench_dedup.py --n 20000 200000
-	$(BENCH_VENV)/bin/python benchmarks/bench_augment.py --n 20000 --repeat 3
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/run.py
+
+bench-quick: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/run.py --quick
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import json
 import platform
 import random
 import re
@@ -43,8 +42,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-# The ingest benchmark owns corpus generation and reuse, so every benchmark shares the same files.
-from bench_ingest import code_state, corpus  # noqa: E402
+# Corpus generation and reuse are shared, so every benchmark reads the same files.
+from common import code_state, corpus, write_result  # noqa: E402
+from common import row as table_row  # noqa: E402
 
 TARGET_SPEEDUP = 5.0
 SPACY_BATCH = 1000
@@ -442,7 +442,7 @@ def bench(n: int, repeat: int, workdir: Path, seed: int, profiled: bool) -> dict
         "versions": _versions(),
         "code": code_state(),
         "setup": setup,
-        "rows": summarise(cases, units),
+        "cases": summarise(cases, units),
         "noise_damage": noise,
         "nlpaug_example": damage_example(users["zh"], named["nlpaug KeyboardAug()"].result["zh"]),
         "spans": agreement(
@@ -452,6 +452,7 @@ def bench(n: int, repeat: int, workdir: Path, seed: int, profiled: bool) -> dict
             pipelines,
         ),
     }
+    result["rows"] = side_by_side(result)
     result["checks"] = checks(result)
     return result
 
@@ -464,10 +465,45 @@ def _versions() -> dict[str, str]:
     return {"nlpaug": nlpaug.__version__, "spacy": spacy.__version__}
 
 
+def side_by_side(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each dialogdata case beside its peer, on all texts and on the English part (the like-for-like one)."""
+    names = {"noise": "char noise", "match": "gazetteer"}
+    peers = {"noise": "nlpaug", "match": "spaCy EntityRuler"}
+    units = {"noise": "user turns", "match": "texts"}
+    setups = {
+        "noise": "nlpaug KeyboardAug with its defaults",
+        "match": f"matching only, the same terms, spaCy nlp.pipe in batches of {SPACY_BATCH:,}",
+    }
+    out = []
+    medians = {case["case"]: case["median_seconds"] for case in result["cases"]}
+    for case in result["cases"]:
+        if not case["case"].startswith("dialogdata"):
+            continue
+        via = " (Adversarial.augment)" if "Adversarial" in case["case"] else ""
+        for part in ("all", "en"):
+            scope = "" if part == "all" else ", English part"
+            out.append(
+                table_row(
+                    f"{names[case['group']]}{via} vs {peers[case['group']]}{scope}",
+                    case["case"],
+                    case["median_seconds"][part],
+                    case["peer"],
+                    medians[case["peer"]][part],
+                    # The aim is a speed-up of at least 5x: a time ratio of at most 1/5.
+                    aim=1 / TARGET_SPEEDUP,
+                    note=(
+                        f"{result['units'][case['group']][part]:,} {units[case['group']]} in one process, "
+                        f"median of {result['repeat']} interleaved run(s); {setups[case['group']]}"
+                    ),
+                )
+            )
+    return out
+
+
 def checks(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The aims: at least 5x the peer's speed, no CJK or punctuation damage, the same spans."""
     out = []
-    for row in result["rows"]:
+    for row in result["cases"]:
         if row["case"].startswith("dialogdata"):
             for part in ("all", "en"):
                 speedup = row["speedup"][part]
@@ -520,7 +556,7 @@ def markdown(result: dict[str, Any]) -> str:
         "| case | zh s | en s | all s (runs) | all per second | speed vs peer: zh / en / all |",
         "|---|--:|--:|--:|--:|--:|",
     ]
-    for row in result["rows"]:
+    for row in result["cases"]:
         unit = "user turns/s" if row["group"] == "noise" else "texts/s"
         m, x = row["median_seconds"], row["speedup"]
         runs = ", ".join(f"{s:.2f}" for s in row["all_runs_seconds"])
@@ -530,7 +566,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"{row['per_second']['all']:,.0f} {unit} | {vs} |"
         )
     lines += ["", "What each timing includes (every case in one process, single-threaded):"]
-    lines += [f"- {row['case']}: {row['timed']}." for row in result["rows"]]
+    lines += [f"- {row['case']}: {row['timed']}." for row in result["cases"]]
     setup = result["setup"]
     lines.append(
         "- Not timed: reading the corpus, splitting it by language, building the matchers once "
@@ -599,8 +635,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 1 or args.repeat < 1:
         parser.error("--n and --repeat must be >= 1")
     result = bench(args.n, args.repeat, args.workdir, args.seed, args.profile)
-    out = args.workdir / "bench_augment.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    out = write_result(args.workdir, "augment", result)
     print(markdown(result))
     print(f"\nresults: {out}", file=sys.stderr)
     return 0

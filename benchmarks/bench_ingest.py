@@ -8,7 +8,6 @@ Prints a Markdown table and writes `<workdir>/bench_ingest.json`.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import platform
 import resource
@@ -21,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-GENERATOR = HERE / "generate.py"
+# The shared helpers are imported by the parent side only: their own imports (venv, platform, ...)
+# would add to the RSS a measured child reports.
+sys.path.insert(0, str(HERE))
+
 CASES = ("bare", "dialogdata")
 TARGET_RATIO = 3.0
 TARGET_PEAK_BYTES = 200 * 1000 * 1000  # "200 MB", compared in bytes so the MiB column cannot flatter it
@@ -104,23 +106,6 @@ def run_child(case: str, path: Path, profile: bool) -> dict[str, Any]:
 # --- parent side: corpus, runs, report ------------------------------------------------------
 
 
-def corpus(workdir: Path, n: int, seed: int) -> tuple[Path, Path]:
-    """Return the corpus and truth paths for (n, seed), generating them unless a current copy exists."""
-    path = workdir / f"corpus-n{n}-s{seed}.jsonl"
-    truth = workdir / f"corpus-n{n}-s{seed}.truth.jsonl"
-    meta = workdir / f"corpus-n{n}-s{seed}.meta.json"
-    # The generator's hash goes in the stamp: a corpus from an older generator is not reused.
-    stamp = {"n": n, "seed": seed, "generator_sha256": hashlib.sha256(GENERATOR.read_bytes()).hexdigest()}
-    if path.exists() and truth.exists() and meta.exists() and json.loads(meta.read_text()) == stamp:
-        print(f"reusing {path}", file=sys.stderr)
-        return path, truth
-    workdir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(GENERATOR), str(n), str(path), "--seed", str(seed), "--truth", str(truth)]
-    subprocess.run(command, check=True, stdout=sys.stderr)
-    meta.write_text(json.dumps(stamp) + "\n")
-    return path, truth
-
-
 def warm(path: Path) -> int:
     """Read the file once so every case starts from the page cache; return its non-blank lines."""
     lines = 0
@@ -161,18 +146,45 @@ def summarise(runs: list[dict[str, Any]], lines: int, size: int) -> dict[str, An
     }
 
 
-def checks(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def side_by_side(cases: dict[str, dict[str, Any]], n: int, repeat: int) -> list[dict[str, Any]]:
+    """The side-by-side row: the typed read against the bare parse."""
+    from common import row
+
+    note = (
+        f"the read loop in a fresh process, imports excluded; median of {repeat} interleaved run(s); "
+        f"peak RSS {cases['dialogdata']['peak_rss_mib']:.1f} MiB"
+    )
+    return [
+        row(
+            f"ingest {n // 1000}k vs bare orjson" if n % 1000 == 0 else f"ingest {n:,} vs bare orjson",
+            "dd.read into Dialogue",
+            cases["dialogdata"]["median_seconds"],
+            "orjson.loads loop",
+            cases["bare"]["median_seconds"],
+            aim=TARGET_RATIO,
+            note=note,
+        )
+    ]
+
+
+def checks(cases: dict[str, dict[str, Any]], n: int) -> list[dict[str, Any]]:
     """The two numbers the ingest path is held to, next to their targets."""
     ratio = cases["dialogdata"]["median_seconds"] / cases["bare"]["median_seconds"]
     peak = cases["dialogdata"]["peak_rss_bytes"]
-    return {
-        "time_ratio": ratio,
-        "time_ratio_target": TARGET_RATIO,
-        "time_ratio_ok": ratio <= TARGET_RATIO,
-        "peak_rss_mib": peak / MIB,
-        "peak_rss_target_mb": TARGET_PEAK_BYTES / 1e6,
-        "peak_rss_ok": peak < TARGET_PEAK_BYTES,
-    }
+    return [
+        {
+            "name": f"time dialogdata / bare n={n:,}",
+            "measured": f"{ratio:.2f}x",
+            "target": f"<= {TARGET_RATIO:g}x",
+            "ok": ratio <= TARGET_RATIO,
+        },
+        {
+            "name": "dialogdata peak RSS while streaming",
+            "measured": f"{peak / MIB:.1f} MiB",
+            "target": f"< {TARGET_PEAK_BYTES / 1e6:.0f} MB ({TARGET_PEAK_BYTES / MIB:.1f} MiB)",
+            "ok": peak < TARGET_PEAK_BYTES,
+        },
+    ]
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -193,41 +205,18 @@ def markdown(result: dict[str, Any]) -> str:
             f"{s['mb_per_second']:.1f} | {s['peak_rss_mib']:.1f} | {s['import_rss_mib']:.1f} | "
             f"{s['records_out']:,} |"
         )
-    k = result["checks"]
-    target_mib = k["peak_rss_target_mb"] * 1e6 / MIB
+    rows += ["", "| check | measured | target | met |", "|---|--:|--:|---|"]
     rows += [
-        "",
-        "| check | measured | target | met |",
-        "|---|--:|--:|---|",
-        f"| time dialogdata / bare | {k['time_ratio']:.2f}x | <= {k['time_ratio_target']:.0f}x | "
-        f"{'yes' if k['time_ratio_ok'] else 'no'} |",
-        f"| dialogdata peak RSS | {k['peak_rss_mib']:.1f} MiB | < {k['peak_rss_target_mb']:.0f} MB "
-        f"({target_mib:.1f} MiB) | {'yes' if k['peak_rss_ok'] else 'no'} |",
+        f"| {k['name']} | {k['measured']} | {k['target']} | {'yes' if k['ok'] else 'no'} |"
+        for k in result["checks"]
     ]
     return "\n".join(rows)
 
 
-def code_state() -> dict[str, Any]:
-    """The commit measured, and whether dialogdata/ had uncommitted changes (the tree moves under us)."""
-    root = HERE.parent
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    # A hash of the package sources tells two uncommitted states apart, which commit + dirty cannot.
-    digest = hashlib.sha256()
-    for source in sorted((root / "dialogdata").rglob("*.py")):
-        digest.update(source.relative_to(root).as_posix().encode() + b"\0" + source.read_bytes())
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "dirty": bool(git("status", "--porcelain", "dialogdata")),
-        "sources_sha256": digest.hexdigest(),
-    }
-
-
 def bench(n: int, repeat: int, workdir: Path, seed: int, profile: bool) -> dict[str, Any]:
     """Generate or reuse the corpus, run every case `repeat` times, and collect the results."""
+    from common import code_state, corpus
+
     path, truth = corpus(workdir, n, seed)
     lines = warm(path)
     size = path.stat().st_size
@@ -246,7 +235,8 @@ def bench(n: int, repeat: int, workdir: Path, seed: int, profile: bool) -> dict[
         "code": code_state(),
         "cases": {case: summarise(runs[case], lines, size) for case in CASES},
     }
-    result["checks"] = checks(result["cases"])
+    result["rows"] = side_by_side(result["cases"], n, repeat)
+    result["checks"] = checks(result["cases"], n)
     if profile:
         # A separate run: profiling slows the loop down, so it never feeds the timings above.
         print(f"\ncProfile of dialogdata, top {PROFILE_TOP} by cumulative time:", file=sys.stderr)
@@ -271,8 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 1 or args.repeat < 1:
         parser.error("--n and --repeat must be >= 1")
     result = bench(args.n, args.repeat, args.workdir, args.seed, args.profile)
-    out = args.workdir / "bench_ingest.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    from common import write_result
+
+    out = write_result(args.workdir, "ingest", result)
     print(markdown(result))
     print(f"\nresults: {out}", file=sys.stderr)
     return 0

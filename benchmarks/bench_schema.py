@@ -2,11 +2,13 @@
 
 Compares msgspec Structs (what dialogdata uses), pydantic v2 frozen models and frozen
 dataclasses with a hand-written from_dict, all computing the same content id.
-Run: `make bench` (installs pydantic) or `python benchmarks/bench_schema.py [N]`.
+Run: `make bench` (installs pydantic) or `python benchmarks/bench_schema.py [N] [--repeat 3]
+[--workdir .bench]`. Prints a table; writes `<workdir>/bench_schema.json`.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import gc
 import random
@@ -15,9 +17,15 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from dialogdata.schemas import Dialogue, Role, Turn, content_id
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import row, write_result
+
+OURS = "msgspec (dialogdata)"
 
 ZH = "患者您好请问高血压需要长期服药吗建议低盐饮食并定期复查血压信用卡额度调整需要提供收入证明"
 EN = [
@@ -147,10 +155,19 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, float]:
     return statistics.median(times), peak
 
 
-def main(n: int = 100_000) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=100_000, help="dialogues (default 100,000)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per case; the median is reported")
+    parser.add_argument("--workdir", type=Path, default=Path(".bench"))
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.repeat < 1:
+        parser.error("N and --repeat must be >= 1")
+    n, repeat = args.n, args.repeat
     records = make_records(n)
     cases: dict[str, dict[str, Callable[[], object]]] = {
-        "msgspec (dialogdata)": {
+        OURS: {
             "construct": lambda: [
                 Dialogue(
                     turns=tuple(Turn(role=Role(t["role"]), content=t["content"]) for t in r["turns"]),
@@ -187,14 +204,40 @@ def main(n: int = 100_000) -> None:
     else:
         print("pydantic not installed: `pip install -e '.[bench]'` to include it", file=sys.stderr)
     base = None
-    print(f"{n:,} dialogues, {sum(len(r['turns']) for r in records):,} turns")
+    turns = sum(len(r["turns"]) for r in records)
+    print(f"{n:,} dialogues, {turns:,} turns")
     print(f"{'candidate':<22} {'construct s':>12} {'from_dict s':>12} {'vs msgspec':>11} {'peak MiB':>9}")
+    results: dict[str, dict[str, float]] = {}
     for name, fns in cases.items():
-        construct, _ = timed(fns["construct"])
-        from_dict, peak = timed(fns["from_dict"])
+        construct, _ = timed(fns["construct"], repeat)
+        from_dict, peak = timed(fns["from_dict"], repeat)
         base = base or from_dict
+        results[name] = {"construct_seconds": construct, "from_dict_seconds": from_dict, "peak_mib": peak}
         print(f"{name:<22} {construct:>12.3f} {from_dict:>12.3f} {from_dict / base:>10.2f}x {peak:>9.1f}")
+    label = f"{n // 1000}k" if n % 1000 == 0 else f"{n:,}"
+    ours = results[OURS]
+    rows = [
+        row(
+            f"schema from_dict {label} vs {name}",
+            "msgspec Dialogue.from_dict",
+            ours["from_dict_seconds"],
+            "pydantic v2 model_validate" if name == "pydantic v2" else f"{name}, hand-written from_dict",
+            theirs["from_dict_seconds"],
+            # A choice between candidates, not a target: no aim.
+            aim=None,
+            note=(
+                f"{turns:,} turns in one process, median of {repeat}; traced peak "
+                f"{ours['peak_mib']:.1f} vs {theirs['peak_mib']:.1f} MiB"
+            ),
+        )
+        for name, theirs in results.items()
+        if name != OURS
+    ]
+    payload = {"n": n, "turns": turns, "repeat": repeat, "cases": results, "rows": rows, "checks": []}
+    out = write_result(args.workdir, "schema", payload)
+    print(f"\nresults: {out}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    sys.exit(main())
