@@ -26,10 +26,12 @@ is written outside `reports/gx/`; analytics are forced off and no network is use
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import math
 import os
+import sys
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,13 +39,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dialogdata.augmenters.adversarial import Adversarial
 from dialogdata.config import construct
 from dialogdata.errors import InputError, UsageError
 from dialogdata.filtering import DEFAULT_DROP
 from dialogdata.options import GateOptions
+from dialogdata.schemas.arrow import arrow_schema
 from dialogdata.validators import Consistency
 from dialogdata.validators.coverage import language
 
@@ -220,19 +227,23 @@ def metric_tables(folder: Path) -> dict[str, pd.DataFrame]:
     """Return the folder's flattened tables: dialogues, turns, corpus and coverage (no text in them)."""
     import pandas as pd
 
-    metrics = _read_json(Path(folder) / "reports" / "metrics.json")
-    issues = _issue_counts(Path(folder) / "issues.jsonl")
-    dialogues, turns = _Columns(_DIALOGUE_COLUMNS), _Columns(_TURN_COLUMNS)
-    for index, row in enumerate(_iter_dialogues(Path(folder) / "dialogues.parquet")):
-        _add_dialogue(dialogues, turns, index, row, issues)
+    folder = Path(folder)
+    metrics = _read_json(folder / "reports" / "metrics.json")
+    issues = _issue_counts(folder / "issues.jsonl")
+    dialogues, turns = _dialogue_tables(folder / "dialogues.parquet", issues)
     corpus, coverage = _Columns(_CORPUS_COLUMNS), _Columns(_COVERAGE_COLUMNS)
     corpus.add(**_corpus_row(metrics))
     cells = metrics.get("coverage", {}).get("cells", [])
     for index, cell in enumerate(cells):
         if cell.get("required", True):
             coverage.add(**_coverage_row(index, cell))
-    built = {"dialogues": dialogues, "turns": turns, "corpus": corpus, "coverage": coverage}
-    return {name: pd.DataFrame(columns.series()) for name, columns in built.items()}
+    built: dict[str, _Table | _Columns] = {
+        "dialogues": dialogues,
+        "turns": turns,
+        "corpus": corpus,
+        "coverage": coverage,
+    }
+    return {name: pd.DataFrame(columns.series(), copy=False) for name, columns in built.items()}
 
 
 _DIALOGUE_COLUMNS = {
@@ -280,6 +291,11 @@ _COVERAGE_COLUMNS = {
     "share": "float64",
     "share_floor": "float64",
 }
+_ROOTS = ("id", "split", "lineage", "tags", "scores")  # read whole; of turns and source, only some leaves
+_TURN_FIELDS = ("role", "content", "tool_calls")
+_USER, _ASSISTANT = ROLES.index("user"), ROLES.index("assistant")
+_ISSUE_COLUMNS = ("n_issues", *KEY_CODES.values())
+_KEY_COLUMN = {code: index for index, code in enumerate(KEY_CODES, 1)}  # a code's column in `_Issues`
 
 
 class _Columns:
@@ -299,75 +315,298 @@ class _Columns:
         return {name: pd.Series(self.values[name], dtype=dtype) for name, dtype in self.dtypes.items()}
 
 
-def _iter_dialogues(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield the rows of `dialogues.parquet` that the tables need, a batch at a time."""
+class _Table:
+    """A table's columns as arrays of `rows` (a first guess that may grow), filled a batch at a time."""
+
+    def __init__(self, dtypes: Mapping[str, str], rows: int = 0) -> None:
+        self.dtypes = dtypes
+        self.size = 0
+        # Arrays made once, rather than one per batch joined at the end, leave no holes in the heap.
+        self.arrays = {name: np.empty(rows, dtype=dtype) for name, dtype in dtypes.items()}
+
+    def extend(self, columns: Mapping[str, np.ndarray]) -> None:
+        end = self.size + len(next(iter(columns.values())))
+        for name, array in self.arrays.items():
+            if len(array) < end:
+                more = np.empty(max(end, len(array) * 3 // 2) - len(array), dtype=array.dtype)
+                array = self.arrays[name] = np.concatenate([array, more])
+            array[self.size : end] = columns[name]
+        self.size = end
+
+    def series(self) -> dict[str, Any]:
+        import pandas as pd
+
+        return {
+            name: pd.Series(self.arrays[name][: self.size], dtype=dtype, copy=False)
+            for name, dtype in self.dtypes.items()
+        }
+
+
+@dataclass(frozen=True)
+class _Turns:
+    """One batch's turns, flattened: the dialogue (in the batch) of each, its role code, text and sizes."""
+
+    counts: np.ndarray
+    parents: np.ndarray
+    roles: np.ndarray
+    content: pa.Array
+    chars: np.ndarray
+    calls: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Issues:
+    """Issue counts per dialogue id: a row of `_ISSUE_COLUMNS` per id, then a row of zeros for others."""
+
+    ids: pa.Array
+    counts: np.ndarray
+
+    def lookup(self, ids: pa.Array) -> np.ndarray:
+        """Return the counts of each id; a null id counts as the empty one."""
+        found = pc.index_in(pc.fill_null(ids, ""), value_set=self.ids)
+        return self.counts[_integers(found, len(self.ids))]
+
+
+def _dialogue_tables(path: Path, issues: _Issues) -> tuple[_Table, _Table]:
+    """Return the dialogues and turns tables of `dialogues.parquet`, read a batch at a time."""
     if not path.exists():
-        return
+        return _Table(_DIALOGUE_COLUMNS), _Table(_TURN_COLUMNS)
     import pyarrow.parquet as pq
 
-    wanted = ("id", "split", "turns", "source", "lineage", "tags", "scores")
     parquet = pq.ParquetFile(path)
-    columns = [name for name in wanted if name in parquet.schema_arrow.names]
-    for batch in parquet.iter_batches(batch_size=_BATCH, columns=columns):
-        yield from batch.to_pylist()
+    dialogues = _Table(_DIALOGUE_COLUMNS, parquet.metadata.num_rows)
+    turns = _Table(_TURN_COLUMNS, _turn_bound(parquet.metadata))
+    sources: dict[str, str | None] = {}
+    for batch in parquet.iter_batches(batch_size=_BATCH, columns=_wanted_columns(parquet)):
+        _check_text(batch, path)
+        flat = _flatten_turns(_column(batch, "turns"))
+        turns.extend(_turn_columns(flat, dialogues.size))
+        dialogues.extend(_dialogue_columns(batch, flat, dialogues.size, issues, sources))
+        # mimalloc would otherwise keep each batch's freed pages, and add them to the build's peak.
+        pa.default_memory_pool().release_unused()
+    return dialogues, turns
 
 
-def _add_dialogue(
-    dialogues: _Columns,
-    turns: _Columns,
-    index: int,
-    row: Mapping[str, Any],
-    issues: Mapping[str, Counter[str]],
-) -> None:
-    """Add one dialogue's row and its turns' rows."""
-    items = row.get("turns") or []
-    chars = Counter[str]()
-    longest, texts = 0, []
-    for position, turn in enumerate(items):
-        role, content = _known(turn.get("role"), ROLES), turn.get("content") or ""
-        calls = len(turn.get("tool_calls") or [])
-        chars[role] += len(content)
-        if role == "assistant":
-            longest = max(longest, len(content))
-        if role in ("user", "assistant"):
-            texts.append(content[:_SAMPLE])
-        must_speak = role in ("user", "assistant") and not calls
-        spoken = float(len(content.strip())) if must_speak else None
-        turns.add(
-            dialogue=index,
-            position=position,
-            role=role,
-            chars=len(content),
-            text_chars=spoken,
-            n_tool_calls=calls,
-        )
-    scores, tags = dict(row.get("scores") or []), dict(row.get("tags") or [])
-    counts = issues.get(row.get("id") or "", Counter())
-    kind = _adversarial_kind(tags.get("adversarial"))
-    dialogues.add(
-        dialogue=index,
-        id_hash=_token(row.get("id")),
-        split=None if row.get("split") is None else _known(row["split"], SPLITS),
-        source=_token((row.get("source") or {}).get("path")),
-        language=_known(language("\n".join(texts)), LANGUAGES),
-        n_turns=len(items),
-        user_chars=chars["user"],
-        assistant_chars=chars["assistant"],
-        max_reply_chars=longest,
-        **{name: _score(scores.get(name)) for name in ("consistency", "conflict", "rarity")},
-        n_issues=counts.total(),
-        **{column: counts[code] for code, column in KEY_CODES.items()},
-        adversarial=kind,
-        is_adversarial=int(kind != "none"),
-        augmented=_is_augmented(row.get("lineage")),
+def _check_text(batch: pa.RecordBatch, path: Path) -> None:
+    """Raise an `InputError` when the batch holds text that is not UTF-8 (Arrow reads bytes as they are)."""
+    try:
+        batch.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"expected UTF-8 text: {exc}", path=str(path)) from None
+
+
+def _turn_bound(metadata: Any) -> int:
+    """Return at least the number of turns: every leaf under `turns` holds one value or more per turn."""
+    groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
+    bounds = [
+        sum(group.column(column).num_values for group in groups)
+        for column in range(metadata.num_columns)
+        if metadata.schema.column(column).path.startswith("turns.")
+    ]
+    return min(bounds, default=0)
+
+
+def _wanted_columns(parquet: Any) -> list[str]:
+    """Return the columns to read: the small ones whole, and one leaf per turn field and source path."""
+    names = parquet.schema_arrow.names
+    leaves = [parquet.schema.column(i).path for i in range(len(parquet.schema))]
+    wanted = [name for name in _ROOTS if name in names]
+    wanted += [leaf for leaf in leaves if leaf == "source.path"]
+    if "turns" in names:
+        found: dict[str, str] = {}
+        for leaf in leaves:
+            parts = leaf.split(".")  # turns.list.element.FIELD...; any leaf of the tool calls counts them
+            if parts[0] == "turns" and len(parts) > 3 and parts[3] in _TURN_FIELDS:
+                found.setdefault(parts[3], leaf)
+        wanted += list(found.values()) or ["turns"]
+    return wanted
+
+
+def _column(batch: pa.RecordBatch, name: str) -> pa.Array:
+    """Return a column of the batch, or nulls of its type in the schema when the file lacks it."""
+    index = batch.schema.get_field_index(name)
+    if index < 0:
+        return pa.nulls(batch.num_rows, arrow_schema().field(name).type)
+    return batch.column(index)
+
+
+def _field(array: pa.Array, name: str, kind: pa.DataType) -> pa.Array:
+    """Return a field of a struct array (null where the struct is), or nulls when it has no such field."""
+    if array.type.get_field_index(name) < 0:
+        return pa.nulls(len(array), kind)
+    return pc.struct_field(array, name)
+
+
+def _flatten_turns(turns: pa.Array) -> _Turns:
+    """Return the batch's turns in a row; a missing content is empty text, as in the dialogue."""
+    flat = pc.list_flatten(turns)
+    counts = _integers(pc.list_value_length(turns))
+    content = pc.fill_null(_field(flat, "content", pa.string()), "")
+    return _Turns(
+        counts=counts,
+        parents=np.repeat(np.arange(len(turns), dtype=np.int64), counts),
+        roles=_codes(_field(flat, "role", pa.string()), ROLES, null=len(ROLES)),
+        content=content,
+        chars=_integers(pc.utf8_length(content)),
+        calls=_integers(pc.list_value_length(_field(flat, "tool_calls", pa.list_(pa.null())))),
     )
 
 
-def _issue_counts(path: Path) -> dict[str, Counter[str]]:
-    """Return, per dialogue id, the number of issues of each code in `issues.jsonl`."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
+def _turn_columns(turns: _Turns, first: int) -> dict[str, np.ndarray]:
+    """Return the turns table's columns for one batch whose first dialogue is number `first`."""
+    starts = np.cumsum(turns.counts) - turns.counts
+    # Only a user or assistant turn that calls no tool must say something.
+    must_speak = _speaks(turns.roles) & (turns.calls == 0)
+    spoken = _integers(pc.utf8_length(pc.utf8_trim(turns.content, characters=_whitespace())))
+    return {
+        "dialogue": first + turns.parents,
+        "position": np.arange(len(turns.parents), dtype=np.int64) - starts[turns.parents],
+        "role": _objects(*ROLES, _OTHER)[turns.roles],
+        "chars": turns.chars,
+        "text_chars": np.where(must_speak, spoken, np.nan),
+        "n_tool_calls": turns.calls,
+    }
+
+
+def _dialogue_columns(
+    batch: pa.RecordBatch, turns: _Turns, first: int, issues: _Issues, sources: dict[str, str | None]
+) -> dict[str, np.ndarray]:
+    """Return the dialogues table's columns for one batch whose first dialogue is number `first`."""
+    rows, ids = batch.num_rows, _column(batch, "id")
+    adversarial = pc.map_lookup(_column(batch, "tags"), "adversarial", "last")  # the last, as `dict` keeps
+    return {
+        "dialogue": np.arange(first, first + rows, dtype=np.int64),
+        "id_hash": _id_tokens(ids),
+        "split": _labels(_column(batch, "split"), SPLITS, null=None),
+        "source": _source_tokens(_field(_column(batch, "source"), "path", pa.string()), sources),
+        "language": _languages(turns, rows),
+        "n_turns": turns.counts,
+        "user_chars": _role_total(turns, _USER, rows),
+        "assistant_chars": _role_total(turns, _ASSISTANT, rows),
+        "max_reply_chars": _longest_reply(turns, rows),
+        **_score_columns(_column(batch, "scores")),
+        **dict(zip(_ISSUE_COLUMNS, issues.lookup(ids).T, strict=True)),
+        "adversarial": _labels(adversarial, Adversarial.KINDS, null="none"),
+        "is_adversarial": pc.is_valid(adversarial).to_numpy(zero_copy_only=False).astype(np.int64),
+        "augmented": _augmented(_column(batch, "lineage")),
+    }
+
+
+def _id_tokens(ids: pa.Array) -> np.ndarray:
+    """Return the token of each id, hashed from its UTF-8 bytes as `_token` does (None for a null id)."""
+    return _objects(*(None if data is None else _digest(data) for data in ids.cast(pa.binary()).to_pylist()))
+
+
+def _languages(turns: _Turns, rows: int) -> np.ndarray:
+    """Return each dialogue's language, told from the start of its user and assistant turns."""
+    speaks = _speaks(turns.roles)
+    ends = np.cumsum(np.bincount(turns.parents[speaks], minlength=rows))
+    offsets = pa.array(np.concatenate([[0], ends]), pa.int32())
+    samples = pc.utf8_slice_codeunits(turns.content.filter(pa.array(speaks)), 0, _SAMPLE)
+    texts = pc.binary_join(pa.ListArray.from_arrays(offsets, samples), "\n")
+    return _objects(*(_known(language(text), LANGUAGES) for text in texts.to_pylist()))
+
+
+def _role_total(turns: _Turns, role: int, rows: int) -> np.ndarray:
+    """Return the characters of each dialogue's turns in `role`."""
+    total = np.zeros(rows, dtype=np.int64)
+    mask = turns.roles == role
+    np.add.at(total, turns.parents[mask], turns.chars[mask])
+    return total
+
+
+def _longest_reply(turns: _Turns, rows: int) -> np.ndarray:
+    """Return the characters of each dialogue's longest assistant turn, 0 when it has none."""
+    longest = np.zeros(rows, dtype=np.int64)
+    mask = turns.roles == _ASSISTANT
+    np.maximum.at(longest, turns.parents[mask], turns.chars[mask])
+    return longest
+
+
+def _score_columns(scores: pa.Array) -> dict[str, np.ndarray]:
+    """Return each score (its last entry, as `dict` keeps it) as floats; NaN where it is not finite."""
+    columns = {}
+    for name in ("consistency", "conflict", "rarity"):
+        values = pc.map_lookup(scores, name, "last").cast(pa.float64()).to_numpy(zero_copy_only=False)
+        columns[name] = np.where(np.isfinite(values), values, np.nan)
+    return columns
+
+
+def _source_tokens(paths: pa.Array, tokens: dict[str, str | None]) -> np.ndarray:
+    """Return the token of each source path; `tokens` keeps them across batches (there are few paths)."""
+    encoded = pc.dictionary_encode(paths)
+    names = encoded.dictionary.to_pylist()
+    for name in names:
+        if name not in tokens:
+            tokens[name] = _token(name)
+    return _objects(*(tokens[name] for name in names), None)[_integers(encoded.indices, len(names))]
+
+
+def _augmented(lineage: pa.Array) -> np.ndarray:
+    """Return whether each dialogue's lineage names a parent; only a non-empty lineage is parsed."""
+    flags = np.zeros(len(lineage), dtype=bool)
+    present = pc.fill_null(pc.greater(pc.binary_length(lineage), 0), False)
+    flags[present.to_numpy(zero_copy_only=False)] = [
+        _is_augmented(text) for text in lineage.filter(present).to_pylist()
+    ]
+    return flags
+
+
+def _labels(values: pa.Array, vocabulary: Sequence[str], *, null: str | None) -> np.ndarray:
+    """Return each value as its word in `vocabulary`, 'other' when it has none and `null` when null."""
+    return _objects(*vocabulary, _OTHER, null)[_codes(values, vocabulary, null=len(vocabulary) + 1)]
+
+
+def _codes(values: pa.Array, vocabulary: Sequence[str], *, null: int) -> npt.NDArray[np.int64]:
+    """Return each value's index in `vocabulary`: its length for another value, `null` for a null."""
+    codes = _integers(pc.index_in(values, value_set=pa.array(vocabulary, pa.string())), len(vocabulary))
+    codes[pc.is_null(values).to_numpy(zero_copy_only=False)] = null
+    return codes
+
+
+def _integers(values: pa.Array, null: int = 0) -> npt.NDArray[np.int64]:
+    """Return an Arrow integer array as int64, with `null` for its nulls."""
+    return np.asarray(pc.fill_null(values, null).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _objects(*values: str | None) -> np.ndarray:
+    """Return the values as an object array: taking from it shares one string object per code."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _speaks(roles: np.ndarray) -> np.ndarray:
+    """Return which turns are the user's or the assistant's."""
+    speaks: np.ndarray = (roles == _USER) | (roles == _ASSISTANT)
+    return speaks
+
+
+@functools.cache
+def _whitespace() -> str:
+    """Return every character `str.strip()` removes (those `str.isspace` accepts) for Arrow to trim."""
+    return "".join(char for char in map(chr, range(sys.maxunicode + 1)) if char.isspace())
+
+
+def _issue_counts(path: Path) -> _Issues:
+    """Return, per dialogue id, the number of issues in `issues.jsonl`: all, and of each key code."""
+    counts: dict[str, list[int]] = {}
+    for issue in _read_issues(path):
+        row = counts.setdefault(issue["id"], [0] * len(_ISSUE_COLUMNS))
+        row[0] += 1
+        column = _KEY_COLUMN.get(str(issue.get("code")))
+        if column is not None:
+            row[column] += 1
+    table = np.zeros((len(counts) + 1, len(_ISSUE_COLUMNS)), dtype=np.int64)
+    if counts:
+        table[:-1] = list(counts.values())
+    return _Issues(pa.array(list(counts), pa.string()), table)
+
+
+def _read_issues(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the issues of `issues.jsonl` that name a dialogue id (none when there is no such file)."""
     if not path.exists():
-        return counts
+        return
     with path.open("rb") as stream:
         for number, line in enumerate(stream, 1):
             if not line.strip():
@@ -377,8 +616,7 @@ def _issue_counts(path: Path) -> dict[str, Counter[str]]:
             except orjson.JSONDecodeError as exc:
                 raise InputError(f"expected a JSON issue: {exc}", path=str(path), line=number) from None
             if isinstance(issue, dict) and isinstance(issue.get("id"), str):
-                counts[issue["id"]][str(issue.get("code"))] += 1
-    return counts
+                yield issue
 
 
 def _corpus_row(metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -414,17 +652,17 @@ def _token(text: object) -> str | None:
     """Return a short hash standing for an untrusted string (an id, a source path)."""
     if not isinstance(text, str):
         return None
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return _digest(text.encode("utf-8", "surrogatepass"))
+
+
+def _digest(data: bytes) -> str:
+    """Return the short hash of some UTF-8 bytes."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 def _known(value: object, vocabulary: Sequence[str]) -> str:
     """Return `value` when it is in `vocabulary`, else 'other' (an unknown value is untrusted text)."""
     return value if isinstance(value, str) and value in vocabulary else _OTHER
-
-
-def _adversarial_kind(tag: object) -> str:
-    """Return the adversarial tag as a known kind, 'none' or 'other'."""
-    return "none" if tag is None else _known(tag, Adversarial.KINDS)
 
 
 def _score(value: object) -> float | None:
