@@ -43,7 +43,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 # Corpus generation and reuse are shared, so every benchmark reads the same files.
-from common import code_state, corpus, write_result  # noqa: E402
+from common import checks_table, code_state, corpus, write_result  # noqa: E402
 from common import row as table_row  # noqa: E402
 
 TARGET_SPEEDUP = 5.0
@@ -610,11 +610,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"`...{e['context']}...`: {e['detail']}"
             for e in s["examples"]
         ]
-    lines += ["", "| check | measured | target | met |", "|---|--:|--:|---|"]
-    lines += [
-        f"| {k['name']} | {k['measured']} | {k['target']} | {'yes' if k['ok'] else 'no'} |"
-        for k in result["checks"]
-    ]
+    lines += checks_table(result["checks"])
     return "\n".join(lines)
 
 

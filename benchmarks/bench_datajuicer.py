@@ -42,6 +42,7 @@ from common import (  # noqa: E402
     PEERS,
     Timing,
     check,
+    checks_table,
     corpus,
     median,
     peer_python,
@@ -212,9 +213,7 @@ def markdown(payload: dict[str, Any]) -> str:
             f"| {r['run']} | {r['case']} | {r['seconds']:.1f} | {r['peak_rss_mib']:.0f} | "
             f"{r['returncode']} | {r['documents_in']:,} | {r['documents_out']:,} |"
         )
-    lines += ["", "| check | measured | target | met |", "|---|--:|--:|---|"]
-    for c in payload["checks"]:
-        lines.append(f"| {c['name']} | {c['measured']} | {c['target']} | {'yes' if c['ok'] else 'no'} |")
+    lines += checks_table(payload["checks"])
     return "\n".join(lines)
 
 

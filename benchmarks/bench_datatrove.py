@@ -37,6 +37,7 @@ from common import (  # noqa: E402
     MIB,
     Timing,
     check,
+    checks_table,
     corpus,
     median,
     peer_python,
@@ -344,14 +345,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{peer['broken_lines_skipped']} broken lines skipped, dropped by the filters {dropped}, "
         f"{peer['documents_written']:,} written "
         f"({peer['output_lines']:,} output lines).",
-        "",
-        "| check | measured | target | met |",
-        "|---|--:|--:|---|",
     ]
-    lines += [
-        f"| {k['name']} | {k['measured']} | {k['target']} | {'yes' if k['ok'] else 'no'} |"
-        for k in result["checks"]
-    ]
+    lines += checks_table(result["checks"])
     return "\n".join(lines)
 
 

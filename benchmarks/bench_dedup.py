@@ -38,7 +38,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 # Corpus generation and reuse are shared, so every benchmark reads the same files.
-from common import corpus, write_result  # noqa: E402
+from common import checks_table, corpus, write_result  # noqa: E402
 from common import row as table_row  # noqa: E402
 
 NEAR, CONTRADICTION = "conflict.near_duplicate", "conflict.contradiction"
@@ -253,10 +253,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{near['recall']:.3f} / {near['precision']:.3f} | "
                 f"{contra['recall']:.3f} / {contra['precision']:.3f} | {ratio} |"
             )
-    rows += ["", "| check | measured | target | met |", "|---|--:|--:|---|"]
-    for check in result["checks"]:
-        met = "yes" if check["ok"] else "no"
-        rows.append(f"| {check['name']} | {check['measured']} | {check['target']} | {met} |")
+    rows += checks_table(result["checks"])
     return "\n".join(rows)
 
 

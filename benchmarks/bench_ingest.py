@@ -189,6 +189,8 @@ def checks(cases: dict[str, dict[str, Any]], n: int) -> list[dict[str, Any]]:
 
 def markdown(result: dict[str, Any]) -> str:
     """Render the results as Markdown tables."""
+    from common import checks_table
+
     c = result["corpus"]
     dirty = " + uncommitted changes" if result["code"]["dirty"] else ""
     rows = [
@@ -205,11 +207,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"{s['mb_per_second']:.1f} | {s['peak_rss_mib']:.1f} | {s['import_rss_mib']:.1f} | "
             f"{s['records_out']:,} |"
         )
-    rows += ["", "| check | measured | target | met |", "|---|--:|--:|---|"]
-    rows += [
-        f"| {k['name']} | {k['measured']} | {k['target']} | {'yes' if k['ok'] else 'no'} |"
-        for k in result["checks"]
-    ]
+    rows += checks_table(result["checks"])
     return "\n".join(rows)
 
 

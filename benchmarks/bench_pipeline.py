@@ -30,7 +30,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import MIB, Timing, check, corpus, median, row, run_timed, warm, write_result  # noqa: E402
+from common import MIB, Timing, check, checks_table, corpus, median, row, run_timed, warm, write_result  # noqa: E402
 
 PARTS = ("validate", "scaling")
 VALIDATE_AIM = 10.0
@@ -230,9 +230,7 @@ def markdown(payload: dict[str, Any]) -> str:
             f"| {r['part']} | {r['case']} | {r['run']} | {r['seconds']:.1f} | {r['peak_rss_mib']:.0f} | "
             f"{r['returncode']} |"
         )
-    lines += ["", "| check | measured | target | met |", "|---|--:|--:|---|"]
-    for c in payload["checks"]:
-        lines.append(f"| {c['name']} | {c['measured']} | {c['target']} | {'yes' if c['ok'] else 'no'} |")
+    lines += checks_table(payload["checks"])
     return "\n".join(lines)
 
 

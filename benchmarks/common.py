@@ -176,6 +176,14 @@ def row(
     }
 
 
+def checks_table(checks: list[dict[str, Any]]) -> list[str]:
+    """The Markdown lines of a script's aims: a blank line, then one row per check."""
+    lines = ["", "| check | measured | target | met |", "|---|--:|--:|---|"]
+    return lines + [
+        f"| {k['name']} | {k['measured']} | {k['target']} | {'yes' if k['ok'] else 'no'} |" for k in checks
+    ]
+
+
 def write_result(workdir: Path, name: str, payload: dict[str, Any]) -> Path:
     """Write `bench_<name>.json` with the machine and code state added."""
     payload = {"machine": machine(), "code": code_state(), **payload}

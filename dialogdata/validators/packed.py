@@ -98,8 +98,3 @@ class PackedTexts:
             for row, position in zip(wanted[mask].tolist(), positions[mask].tolist(), strict=True):
                 out[row] = texts[position - start]
         return out
-
-    @property
-    def nbytes(self) -> int:
-        """The memory the column holds."""
-        return sum(block.nbytes for block in self.blocks) + self.order.nbytes
