@@ -106,7 +106,7 @@ class Run:
         self.reader = reader
         reader.on_reject = self.reject
         self.progress.start("read and validate")
-        self._first_pass(iter(reader))
+        self._first_pass(reader)
         self.progress.end("read and validate")
         self.progress.start("duplicates and coverage")
         self.conflict = self.stages.conflict.finish()
@@ -125,21 +125,25 @@ class Run:
         self._second_pass()
         self.progress.end("decide and write")
 
-    def _first_pass(self, dialogues: Iterator[Dialogue]) -> None:
+    def _first_pass(self, reader: Reader) -> None:
         """Score each dialogue, write its issues, feed the corpus validators and spill it."""
-        batches = batched(dialogues, BATCH)
+        batches = batched(iter(reader), BATCH)
         checked = ordered_map(_validate_batch, batches, state=self.stages.consistency, workers=self.workers)
         for batch in checked:
             for scored, issues in batch:
-                for issue in issues:
-                    self.ledgers["issues"].write(_issue_line(scored, issue))
                 self.stages.conflict.add(scored)
                 self.stages.coverage.add(scored)
-                self.spill.write(scored, issues)
-                if self.outputs:
-                    self.planner.add(scored.id, _stratum(scored) if self.stratify else "")
+                self._scored(scored, issues, self.spill.encode(scored, issues))
             self.progress.advance("read and validate", len(batch))
         self.spill.close()
+
+    def _scored(self, scored: Dialogue, issues: list[Issue], frame: bytes) -> None:
+        """Write a scored dialogue's issues, spill it (`frame` is its encoding) and enter it for splitting."""
+        for issue in issues:
+            self.ledgers["issues"].write(_issue_line(scored, issue))
+        self.spill.write_frame(frame)
+        if self.outputs:
+            self.planner.add(scored.id, _stratum(scored) if self.stratify else "")
 
     def _second_pass(self) -> None:
         """Decide fates in data order, then augment and export what is kept (in workers), then write."""
@@ -147,12 +151,18 @@ class Run:
         for augmenter in self.stages.augmenters:
             augmenter.observe(self.coverage)
         state = _Derive(self.stages.augmenters, [output.exporter for output in self.outputs])
-        derived = ordered_map(
-            _derive_batch, batched(self._decided(), BATCH), state=state, workers=self.workers
-        )
-        for batch in derived:
+        for batch in self._derived(state):
             for item in batch:
                 self._keep(item)
+
+    def _derived(self, state: _Derive) -> Iterator[list[Derived]]:
+        """Augment and export the kept dialogues in batches, in data order."""
+        return ordered_map(_derive_batch, batched(self._decided(), BATCH), state=state, workers=self.workers)
+
+    @property
+    def remote(self) -> bool:
+        """Tell whether the per-dialogue stages run in other processes than this one."""
+        return self.workers > 1
 
     def _decided(self) -> Iterator[Dialogue]:
         """Yield the kept dialogues in data order, having written the ledgers of the others."""
@@ -226,7 +236,7 @@ class Run:
         """Write a kept dialogue and its augmented children, and count what the augmenters skipped."""
         for augmenter, skipped in zip(self.stages.augmenters, item.skipped, strict=True):
             # With worker processes the augmenters ran elsewhere: their counts come back with the batch.
-            if self.workers > 1:
+            if self.remote:
                 augmenter.skipped.update(skipped)
         for number, (dialogue, exports) in enumerate(zip(item.dialogues, item.exports, strict=True)):
             if number:

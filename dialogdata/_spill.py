@@ -13,6 +13,7 @@ from dialogdata.validators import Issue
 
 _LENGTH = struct.Struct("<I")
 Item = tuple[Dialogue, list[Issue]]
+DECODER = msgspec.msgpack.Decoder(Item)
 
 
 class Spill:
@@ -24,9 +25,16 @@ class Spill:
         self._encoder = msgspec.msgpack.Encoder()
         self._stream = path.open("wb")
 
+    def encode(self, dialogue: Dialogue, issues: list[Issue]) -> bytes:
+        """Return the frame of one dialogue and its issues."""
+        return self._encoder.encode((dialogue, issues))
+
     def write(self, dialogue: Dialogue, issues: list[Issue]) -> None:
         """Append one dialogue and its issues."""
-        frame = self._encoder.encode((dialogue, issues))
+        self.write_frame(self.encode(dialogue, issues))
+
+    def write_frame(self, frame: bytes) -> None:
+        """Append a frame made by `encode` (here or in another process)."""
         self._stream.write(_LENGTH.pack(len(frame)))
         self._stream.write(frame)
         self.count += 1
@@ -37,7 +45,7 @@ class Spill:
 
     def __iter__(self) -> Iterator[Item]:
         """Read every item back, in the order written."""
-        decoder = msgspec.msgpack.Decoder(tuple[Dialogue, list[Issue]])
+        decoder = DECODER
         with self.path.open("rb") as stream:
             while header := stream.read(_LENGTH.size):
                 (size,) = _LENGTH.unpack(header)

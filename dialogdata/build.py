@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -104,6 +105,8 @@ class Overrides(TypedDict, total=False):
     ner_model: str | None
     seed: int | None
     workers: int | None
+    engine: Literal["local", "ray"] | None
+    ray_address: str | None
     splits: Mapping[str, float] | None
     validation: float | None
     test: float | None
@@ -124,9 +127,10 @@ def build(
     """Run the whole job as `dialogdata build` does and publish `out` atomically.
 
     `config` is a TOML recipe (see `SECTIONS`); each of `overrides` (`to`, `format`, `mapping`,
-    `augment`, `ner_model`, `seed`, `workers`, `splits`, `validation`, `test`, `drop`, `dedup`,
-    `max_reject_share`) overrides its section of the recipe when given. `augment` names the augmenters
-    to run (default: those with an [augment.NAME] section); `to` is one format or several.
+    `augment`, `ner_model`, `seed`, `workers`, `engine`, `ray_address`, `splits`, `validation`, `test`,
+    `drop`, `dedup`, `max_reject_share`) overrides its section of the recipe when given. `augment`
+    names the augmenters to run (default: those with an [augment.NAME] section); `to` is one format
+    or several.
 
     >>> result = build("examples/raw", "out/demo", overwrite=True)  # doctest: +SKIP
     >>> result.fates["kept"], result.report  # doctest: +SKIP
@@ -160,7 +164,8 @@ def effective_recipe(config: str | Path | None, **overrides: Unpack[Overrides]) 
         )
     recipe = load_recipe(config, SECTIONS)
     to, mapping, drop = given.get("to"), given.get("mapping"), given.get("drop")
-    _put(recipe["run"], seed=given.get("seed"), workers=given.get("workers"))
+    _put(recipe["run"], seed=given.get("seed"), workers=given.get("workers"), engine=given.get("engine"))
+    _put(recipe["run"], ray_address=given.get("ray_address"))
     _put(recipe["ingest"], format=given.get("format"), mapping=None if mapping is None else str(mapping))
     _put(recipe["export"], to=[to] if isinstance(to, str) else None if to is None else list(to))
     _put(recipe["filter"], drop=None if drop is None else list(drop), dedup=given.get("dedup"))
@@ -244,18 +249,32 @@ def _execute(
         reader = Reader(inputs, format=options.ingest.format, mapping=options.ingest.mapping)
         staging = Staging(out)
         try:
-            run = Run(staging.path, stages, formats=options.formats, splits=options.splits, seed=options.seed,
-                      workers=options.run.workers, progress=progress)  # fmt: skip
-            try:
-                run.execute(reader)
-            finally:
-                run.close()
+            with _engine(options.run) as factory:
+                run = factory(staging.path, stages, formats=options.formats, splits=options.splits,
+                              seed=options.seed, workers=options.run.workers, progress=progress)  # fmt: skip
+                try:
+                    run.execute(reader)
+                finally:
+                    run.close()
             result = _finish(run, options, out)
             staging.publish()
         except BaseException:
             staging.discard()
             raise
         return result
+
+
+@contextlib.contextmanager
+def _engine(run: RunOptions) -> Iterator[type[Run]]:
+    """Yield the run class of the chosen engine, inside a Ray session for `ray`."""
+    if run.engine == "local":
+        yield Run
+        return
+    from dialogdata.engines.ray import RayRun, session
+
+    # A local Ray instance gets --workers CPUs when more than one is asked for, else every CPU.
+    with session(run.ray_address, run.workers if run.workers > 1 else None):
+        yield RayRun
 
 
 def _stages(options: _Options) -> Stages:
@@ -485,6 +504,7 @@ def _manifest(
             "augment": list(options.augment),
             "splits": options.splits.ratios if options.mode == "build" else {"train": 1.0},
             "workers": options.run.workers,
+            "engine": options.run.engine,
             "recipe": _portable(options.recipe),
         },
         "seed": options.seed,
@@ -503,8 +523,8 @@ def _portable(recipe: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     ingest = dict(recipe["ingest"])
     if ingest.get("mapping") is not None:
         ingest["mapping"] = _name(ingest["mapping"])
-    # Workers change how fast, never what: leaving them out keeps manifests equal across worker counts.
-    run = {k: v for k, v in recipe["run"].items() if k != "workers"}
+    # Workers and engine change how fast, never what: leaving them out keeps manifests equal across them.
+    run = {k: v for k, v in recipe["run"].items() if k not in ("workers", "engine", "ray_address")}
     conflict = {k: v for k, v in recipe["conflict"].items() if k != "workers"}
     return {**recipe, "ingest": ingest, "run": run, "conflict": conflict}
 

@@ -113,6 +113,22 @@ def build(
         int | None, typer.Option("--seed", help="Seed for augmentation and splits (default 0).")
     ] = None,
     workers: WorkersOption = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Where the stages run: local (this machine, default) or ray (Ray Data; needs "
+            'pip install "dialogdata[ray]"). Both write byte-identical data files.',
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --engine ray: the cluster to join (e.g. 10.0.0.1:6379 or ray://host:10001). "
+            "Default: start a local Ray instance with --workers CPUs (all when not given).",
+        ),
+    ] = None,
     validation: Annotated[
         float | None, typer.Option("--validation", help="Share of dialogues in validation (default 0.1).")
     ] = None,
@@ -145,6 +161,8 @@ def build(
         "ner_model": ner_model,
         "seed": seed,
         "workers": workers,
+        "engine": engine,
+        "ray_address": ray_address,
         "validation": validation,
         "test": test,
         "drop": None if drop is None else _names(drop),

@@ -10,17 +10,27 @@ from dataclasses import dataclass
 
 from dialogdata.errors import UsageError
 
+ENGINES = ("local", "ray")
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """[run]: the seed of augmentation and splits, and the worker processes."""
+    """[run]: the seed of augmentation and splits, the worker processes and the engine that runs them."""
 
     seed: int = 0
     workers: int = 1
+    engine: str = "local"
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
         _whole("seed", self.seed, -(2**63), 2**63 - 1)
         _whole("workers", self.workers, 1, 256)
+        if self.engine not in ENGINES:
+            raise UsageError(f"engine: expected one of {', '.join(ENGINES)}; found {self.engine!r}")
+        if self.ray_address is not None:
+            _text("ray_address", self.ray_address)
+            if self.engine != "ray":
+                raise UsageError("ray_address: only used with engine = ray; add --engine ray")
 
 
 @dataclass(frozen=True, kw_only=True)

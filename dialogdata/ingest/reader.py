@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import itertools
@@ -71,9 +72,20 @@ class Reader:
     def __iter__(self) -> Iterator[Dialogue]:
         """Yield every dialogue of every input, in sorted path order."""
         for item in self.files:
-            yield from self._read_input(item)
+            yield from self.read_input(item)
 
-    def _read_input(self, item: InputFile) -> Iterator[Dialogue]:
+    def detached(self) -> Reader:
+        """Return a reader with this one's format, mapping and limits but no inputs, counts or sink.
+
+        Another process reads one input with it (`read_input`) and sends back its dialogues, rejects
+        (`rejects`), reports (`reports`) and skipped members (`skipped`).
+        """
+        clone = copy.copy(self)
+        clone.files, clone.skipped, clone.rejects, clone.reports = [], [], [], []
+        clone.on_reject = clone.rejects.append
+        return clone
+
+    def read_input(self, item: InputFile) -> Iterator[Dialogue]:
         """Yield the dialogues of one input, or of each member of a zip archive."""
         try:
             members = list(iter_members(item))

@@ -220,6 +220,14 @@ class Conflict:
         table = to_table(self._chunks, self.num_perm)
         return _Report(self, table).result()
 
+    def shard(self) -> Conflict:
+        """Return an empty validator with the same options, to fill elsewhere and add back with `+`."""
+        return type(self)(**self.params())
+
+    def seal(self) -> None:
+        """Sketch the dialogues added since the last batch, so that the process that added them does it."""
+        self._flush()
+
     def clear(self) -> None:
         """Forget every dialogue added (the options stay): a finished run releases its rows this way."""
         self._chunks, self._pending = [], Chunk()

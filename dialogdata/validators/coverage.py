@@ -12,6 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -75,6 +76,17 @@ class CoverageResult(msgspec.Struct, frozen=True, kw_only=True):
     metrics: dict[str, Any]
     issues: list[Issue]
     observed: dict[str, dict[str, int]]
+
+
+@dataclass
+class Tally:
+    """The counts of a Coverage shard without its checklist and gazetteer: small to send between processes."""
+
+    n: int
+    counts: Counter[tuple[str, str]]
+    domains: Counter[str]
+    ids: list[str]
+    members: list[tuple[int, ...]]
 
 
 class Coverage:
@@ -171,15 +183,34 @@ class Coverage:
             self.add(dialogue)
         return self
 
+    def fresh(self) -> Coverage:
+        """Return an empty validator with the same checklist and gazetteer (shared, not copied)."""
+        empty = object.__new__(Coverage)
+        empty.__dict__.update(self.__dict__)
+        empty._reset()
+        return empty
+
+    def tally(self) -> Tally:
+        """Return the counts so far and start afresh: what a shard hands to `absorb` elsewhere."""
+        counts = Tally(self._n, self._counts, self._domains, self._ids, self._members)
+        self._reset()
+        return counts
+
+    def absorb(self, tally: Tally) -> None:
+        """Add a shard's counts after those already here (so dialogues keep the order of the shards)."""
+        self._n += tally.n
+        self._counts.update(tally.counts)
+        self._domains.update(tally.domains)
+        self._ids.extend(tally.ids)
+        self._members.extend(self._interned.setdefault(key, key) for key in tally.members)
+
     def __add__(self, other: Coverage) -> Coverage:
         """Return a validator holding the counts of both (same checklist and gazetteer required)."""
         if not isinstance(other, Coverage):
             return NotImplemented
         if other.checklist != self.checklist or other.gazetteer != self.gazetteer:
             raise ValueError("cannot add Coverage validators with different checklists or gazetteers")
-        merged = object.__new__(Coverage)
-        merged.__dict__.update(self.__dict__)
-        merged._reset()
+        merged = self.fresh()
         merged._n = self._n + other._n
         merged._counts = self._counts + other._counts
         merged._domains = self._domains + other._domains

@@ -121,3 +121,31 @@ def test_reader_encoded_twins_give_identical_dialogues(tmp_path, name, text, cod
     ]
     assert {d.source.encoding for d in twins} == {detected}
     assert [d.source.line for d in twins] == [d.source.line for d in reference]
+
+
+def test_detached_reader_reads_each_input_as_the_whole_reader_does(examples, tmp_path):
+    # What a Ray read task does: a picklable copy without inputs reads one input and reports back.
+    import pickle
+    import zipfile
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in sorted(examples.iterdir()):
+        (raw / path.name).write_bytes(path.read_bytes())
+    with zipfile.ZipFile(raw / "more.zip", "w") as archive:
+        archive.write(examples / "clinic_openai.jsonl", "inner/clinic.jsonl")
+        archive.writestr("inner/notes.txt", "no mapping: skipped")
+    whole = Reader([raw])
+    dialogues = list(whole)
+    parts = Reader([raw])
+    apart, rejects, reports, skipped = [], [], [], list(parts.skipped)
+    for item in parts.files:
+        reader = pickle.loads(pickle.dumps(parts.detached()))
+        apart.extend(reader.read_input(pickle.loads(pickle.dumps(item))))
+        rejects.extend(reader.rejects)
+        reports.extend(reader.reports)
+        skipped.extend(reader.skipped)
+    assert apart == dialogues and len(dialogues) > 30
+    assert rejects == whole.rejects and rejects
+    assert reports == whole.reports and skipped == whole.skipped and skipped
+    assert parts.reports == [] and parts.rejects == []

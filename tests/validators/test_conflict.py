@@ -1,3 +1,4 @@
+import pickle
 import random
 import unicodedata
 from collections import defaultdict
@@ -414,6 +415,20 @@ def test_conflict_is_independent_of_order_and_sharding(planted: Planted, result:
     for i, d in enumerate(planted.dialogues):
         shards[i * 7 % 4].add(d)
     assert sum(shards).finish() == result
+
+
+def test_conflict_shards_sealed_apart_add_up_to_the_whole(planted: Planted, result: ConflictResult) -> None:
+    # What a Ray worker does per block: fill an empty shard, sketch it, send it pickled to the driver.
+    configured = Conflict()
+    merged = configured.shard()
+    for start in range(0, len(planted.dialogues), 700):
+        shard = configured.shard()
+        for d in planted.dialogues[start : start + 700]:
+            shard.add(d)
+        shard.seal()
+        merged = merged + pickle.loads(pickle.dumps(shard))
+    assert len(configured) == 0
+    assert merged.finish() == result
 
 
 def test_conflict_metrics_count_codes_and_clusters(result: ConflictResult) -> None:

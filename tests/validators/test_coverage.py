@@ -168,6 +168,25 @@ def test_coverage_split_and_merge_equals_all_at_once(dialogues, cuts):
     assert sum(shards).finish() == whole
 
 
+@given(st.permutations(CORPUS), st.lists(st.integers(0, len(CORPUS)), max_size=4))
+def test_coverage_tallies_absorbed_in_order_equal_all_at_once(dialogues, cuts):
+    # What a Ray worker does per block: count into a fresh copy, hand over the tally, start afresh.
+    whole = _run(dialogues, checklist=CHECKLIST)
+    worker, driver = Coverage(checklist=CHECKLIST), Coverage(checklist=CHECKLIST)
+    bounds = [0, *sorted(cuts), len(dialogues)]
+    for a, b in itertools.pairwise(bounds):
+        tally = pickle.loads(pickle.dumps(worker.fresh().update(dialogues[a:b]).tally()))
+        driver.absorb(tally)
+    assert driver.finish() == whole
+    assert worker.finish() == _run([], checklist=CHECKLIST)
+
+
+def test_coverage_tally_starts_afresh():
+    coverage = Coverage(checklist=CHECKLIST).update(CORPUS[:3])
+    assert coverage.tally().n == 3
+    assert coverage.tally().n == 0 and coverage.finish().metrics["n_dialogues"] == 0
+
+
 def test_coverage_merge_leaves_its_operands_alone():
     first, second = Coverage(checklist=CHECKLIST), Coverage(checklist=CHECKLIST)
     first.update(CORPUS[:5])
