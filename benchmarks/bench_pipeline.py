@@ -1,14 +1,17 @@
-"""Whole commands: `dialogdata validate` against a bare parse of the same file, and `build` at two sizes.
+"""Whole commands: `dialogdata validate` against a bare parse, `build` at two sizes and on both engines.
 
-Run (in `.bench/venv`): `python benchmarks/bench_pipeline.py [--only validate|scaling]
+Run (in `.bench/venv`): `python benchmarks/bench_pipeline.py [--only validate|scaling|engines]
 [--sizes 20000 200000] [--repeat 3] [--repeat-large 1] [--engine NAME] [--build-arg ARG ...]
-[--workdir .bench]`.
+[--engine-workers 2] [--workdir .bench]`.
 
 1. validate vs bare parse, on the larger corpus: `python -m dialogdata.cli validate CORPUS --report DIR
    --overwrite` against a fresh interpreter running `bench_ingest.py --child bare` (read the lines, skip
    blank ones, `orjson.loads` each, skip the undecodable): the floor any JSONL reader pays.
 2. scaling: the full default `python -m dialogdata.cli build CORPUS OUT --overwrite` on both corpora;
    wall time and peak RSS of each. `--engine` and `--build-arg` are appended to the build command only.
+3. engines: `build` on the larger corpus with `--engine local` and with `--engine ray` (a local Ray
+   instance), both with `--engine-workers` workers: Ray's overhead on one machine, and a check that
+   the data files of the two are byte-identical.
 
 Every run is a fresh process timed from start to exit with imports (the time a user waits), its peak
 RSS taken from wait4. The corpora are read once first so every run starts from the page cache; the
@@ -32,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import MIB, Timing, check, checks_table, corpus, median, row, run_timed, warm, write_result  # noqa: E402
 
-PARTS = ("validate", "scaling")
+PARTS = ("validate", "scaling", "engines")
 VALIDATE_AIM = 10.0
 # Build work is linear in the dialogues (every stage streams or sorts/bands in n log n with small logs),
 # while imports, Great Expectations and the reports are fixed costs that a larger corpus amortises:
@@ -205,6 +208,60 @@ def bench_scaling(
     }
 
 
+def bench_engines(path: Path, n: int, base: Path, repeat: int, workers: int) -> dict[str, Any]:
+    """Alternate `build --engine local` and `--engine ray` on one corpus; return runs, rows and checks."""
+    engines = ("local", "ray")
+    cases = [f"build {size_label(n)} --engine {engine} --workers {workers}" for engine in engines]
+    outs = [base / f"engine-{engine}-n{n}" for engine in engines]
+    runs: list[dict[str, Any]] = []
+    for case, i in interleave([repeat, repeat]):
+        extra = ["--engine", engines[case], "--workers", str(workers)]
+        runs.append(record("engines", cases[case], n, i + 1, run_build(path, outs[case], extra)))
+        log(runs[-1], repeat)
+    seconds = [median([r["seconds"] for r in runs if r["case"] == case]) for case in cases]
+    differ = sorted(name for name in data_files(outs[0]) | data_files(outs[1]) if not same(outs, name))
+    note = (
+        f"whole command with imports, Ray's start and stop included; a local Ray instance with {workers} "
+        f"CPUs against {workers} local worker processes; medians of {repeat} run(s) each, interleaved; "
+        "peak RSS of the ray case is the driver's only (Ray's workers are not its children)"
+    )
+    result = row(
+        f"build {size_label(n)}: --engine ray vs local",
+        cases[1],
+        seconds[1],
+        cases[0],
+        seconds[0],
+        aim=None,
+        note=note,
+    )
+    checks = [
+        {
+            "name": f"data files of --engine ray = --engine local at {size_label(n)}",
+            "measured": "byte-identical" if not differ else f"differ: {', '.join(differ)}",
+            "target": "byte-identical",
+            "ok": not differ,
+        }
+    ]
+    medians = dict(zip(cases, seconds, strict=True))
+    return {"runs": runs, "rows": [result], "checks": checks, "medians": medians}
+
+
+def data_files(out: Path) -> set[str]:
+    """The data files of a build (everything but the reports, which hold timestamps, and the manifest)."""
+    skip = {"manifest.json", "_SUCCESS"}
+    return {
+        str(p.relative_to(out))
+        for p in out.rglob("*")
+        if p.is_file() and p.name not in skip and "reports" not in p.relative_to(out).parts
+    }
+
+
+def same(outs: list[Path], name: str) -> bool:
+    """Tell whether a file exists in both outputs with the same bytes."""
+    files = [out / name for out in outs]
+    return all(f.is_file() for f in files) and files[0].read_bytes() == files[1].read_bytes()
+
+
 def warm_imports() -> None:
     """Import the CLI once, untimed, so the first timed run does not pay for cold files on disk."""
     subprocess.run(cli("--help"), env=ENV, stdout=subprocess.DEVNULL, check=True)
@@ -260,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ARG",
         help="one more argument for build, repeatable (write `--build-arg=--flag` for flags)",
     )
+    parser.add_argument(
+        "--engine-workers", type=int, default=2, help="workers (CPUs) of each engine in the engines part"
+    )
     parser.add_argument("--workdir", type=Path, default=Path(".bench"))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -270,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir: Path = args.workdir
     extra = (["--engine", args.engine] if args.engine else []) + list(args.build_arg)
     parts = [args.only] if args.only else list(PARTS)
-    needed = [large] if parts == ["validate"] else [small, large]
+    needed = [large] if "scaling" not in parts else [small, large]
     paths = {n: corpus(workdir, n, args.seed)[0] for n in needed}
     corpora = {str(n): {"path": str(p), "bytes": warm(p)} for n, p in paths.items()}
     warm_imports()
@@ -282,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         sections["scaling"] = bench_scaling(
             [paths[small], paths[large]], [small, large], base, [args.repeat, args.repeat_large], extra
         )
+    if "engines" in parts:
+        sections["engines"] = bench_engines(paths[large], large, base, args.repeat_large, args.engine_workers)
     payload: dict[str, Any] = {
         "benchmark": "pipeline",
         "parts": parts,
@@ -293,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             "validate": "python -m dialogdata.cli validate CORPUS --report DIR --overwrite",
             "bare": "python benchmarks/bench_ingest.py --child bare --path CORPUS",
             "build": " ".join(["python -m dialogdata.cli build CORPUS OUT --overwrite", *extra]),
+            "engines": "python -m dialogdata.cli build CORPUS OUT --overwrite --engine local|ray --workers N",
         },
         "corpora": corpora,
         "sections": {
