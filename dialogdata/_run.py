@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from dialogdata._io import JsonlWriter
@@ -26,6 +27,7 @@ from dialogdata.export.formats.base import UNREPRESENTABLE, Exporter, Loss
 from dialogdata.export.parquet import ParquetWriter
 from dialogdata.filtering import Filter
 from dialogdata.ingest import Reader, Reject
+from dialogdata.ingest.records import excerpt
 from dialogdata.options import SplitOptions
 from dialogdata.reports import Metrics
 from dialogdata.schemas import Dialogue, Role
@@ -35,6 +37,9 @@ from dialogdata.validators.conflict import Conflict, ConflictResult
 from dialogdata.validators.coverage import Coverage, CoverageResult
 
 REPORT_REJECTS = 50
+OP_ERROR = "op_error"
+ERROR_CHARS = 300
+"""At most this much of an exception's message goes into a reject (it may quote hostile input)."""
 BATCH = 64
 """Dialogues per batch handed to a worker: big enough to amortise the hand-over, small enough to stream."""
 # Reused answers and prefixes are worth a look but are not conflicts in themselves.
@@ -85,6 +90,7 @@ class Run:
         self.kept: set[str] = set()
         self.near: dict[str, set[str]] = {}
         self.reject_examples: list[Reject] = []
+        self.failed: list[Failed] = []
         self.reader: Reader | None = None
         self.conflict: ConflictResult | None = None
         self.coverage: CoverageResult | None = None
@@ -94,6 +100,17 @@ class Run:
         }
         self.table = ParquetWriter(folder / "dialogues.parquet")
         self.spill = Spill(folder / ".spill")
+
+    def _reject_failed(self, failed: Failed) -> None:
+        """Reject a dialogue a stage raised on, and count it against its input file."""
+        reject = failed.reject()
+        self.reject(reject)
+        self._count(failed.dialogue, "rejected")
+        assert self.reader is not None
+        for report in self.reader.reports:
+            if report.path == reject.path:
+                report.rejected += 1
+                report.reject_codes[OP_ERROR] = report.reject_codes.get(OP_ERROR, 0) + 1
 
     def reject(self, reject: Reject) -> None:
         """Write a reject to the ledger; keep the first few for the report."""
@@ -107,6 +124,10 @@ class Run:
         reader.on_reject = self.reject
         self.progress.start("read and validate")
         self._first_pass(reader)
+        # After the reader's own rejects, in data order, so the ledger is the same whatever the engine.
+        for failed in self.failed:
+            self._reject_failed(failed)
+        self.failed = []
         self.progress.end("read and validate")
         self.progress.start("duplicates and coverage")
         self.conflict = self.stages.conflict.finish()
@@ -130,7 +151,11 @@ class Run:
         batches = batched(iter(reader), BATCH)
         checked = ordered_map(_validate_batch, batches, state=self.stages.consistency, workers=self.workers)
         for batch in checked:
-            for scored, issues in batch:
+            for item in batch:
+                if isinstance(item, Failed):
+                    self.failed.append(item)
+                    continue
+                scored, issues = item
                 self.stages.conflict.add(scored)
                 self.stages.coverage.add(scored)
                 self._scored(scored, issues, self.spill.encode(scored, issues))
@@ -234,6 +259,12 @@ class Run:
 
     def _keep(self, item: Derived) -> None:
         """Write a kept dialogue and its augmented children, and count what the augmenters skipped."""
+        if item.failed is not None:
+            # Decided kept, then a stage raised on it: it becomes a reject (the decisions of the
+            # others stand, so they do not depend on when this one's result came back).
+            self.fates[_path(item.failed.dialogue)]["kept"] -= 1
+            self._reject_failed(item.failed)
+            return
         for augmenter, skipped in zip(self.stages.augmenters, item.skipped, strict=True):
             # With worker processes the augmenters ran elsewhere: their counts come back with the batch.
             if self.remote:
@@ -279,8 +310,7 @@ class Run:
 
     def _count(self, dialogue: Dialogue, fate: str) -> None:
         """Count a fate against the dialogue's source file."""
-        path = dialogue.source.path if dialogue.source else "<memory>"
-        self.fates.setdefault(path, Counter())[fate] += 1
+        self.fates.setdefault(_path(dialogue), Counter())[fate] += 1
 
     def close(self) -> None:
         """Close every output, describe the split files for LLaMA-Factory, and remove the spill."""
@@ -344,6 +374,11 @@ class FormatOutput:
             writer.close()
 
 
+def _path(dialogue: Dialogue) -> str:
+    """Return the input path a dialogue's fate is counted against."""
+    return dialogue.source.path if dialogue.source else "<memory>"
+
+
 def _where(dialogue: Dialogue) -> str:
     """Return `path:line` (or `path#index`) of a dialogue's source record."""
     source = dialogue.source
@@ -378,25 +413,78 @@ class Derived:
     dialogues: list[Dialogue]
     exports: list[list[Exported]]
     skipped: list[Counter[str]]
+    failed: Failed | None = None
 
 
-def _validate_batch(consistency: Consistency, batch: list[Dialogue]) -> list[tuple[Dialogue, list[Issue]]]:
-    """Score a batch of dialogues (in a worker process, or here)."""
-    return [consistency(dialogue) for dialogue in batch]
+@dataclass
+class Failed:
+    """A dialogue that a stage raised on: it is rejected with `op_error` and the run goes on."""
+
+    dialogue: Dialogue
+    stage: str
+    error: str
+
+    def reject(self) -> Reject:
+        """Return the reject ledger entry, with the stage and the exception in its message."""
+        s = self.dialogue.source
+        return Reject(
+            code=OP_ERROR,
+            message=f"{self.stage} failed on this dialogue: {self.error}",
+            path=s.path if s else "<memory>",
+            line=s.line if s else None,
+            index=s.index if s else None,
+            key=s.key if s else None,
+            excerpt=excerpt(msgspec.json.encode(self.dialogue)),
+        )
+
+
+def _described(exc: Exception) -> str:
+    """Return an exception as one bounded line: its type and the first line of its message."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"[:ERROR_CHARS]
+
+
+Scored = tuple[Dialogue, list[Issue]]
+
+
+def _validate_batch(consistency: Consistency, batch: list[Dialogue]) -> list[Scored | Failed]:
+    """Score a batch of dialogues (in a worker process, or here); a dialogue that raises is `Failed`."""
+    return [_validated(consistency, dialogue) for dialogue in batch]
+
+
+def _validated(consistency: Consistency, dialogue: Dialogue) -> Scored | Failed:
+    """Score one dialogue, or say how Consistency failed on it."""
+    try:
+        return consistency(dialogue)
+    except Exception as exc:  # one dialogue's failure must not take the others with it
+        return Failed(dialogue, "consistency", _described(exc))
 
 
 def _derive_batch(state: _Derive, batch: list[Dialogue]) -> list[Derived]:
     """Augment and export a batch of kept dialogues (in a worker process, or here)."""
-    out = []
-    for parent in batch:
-        dialogues, skipped = [parent], []
+    return [_derived(state, parent) for parent in batch]
+
+
+def _derived(state: _Derive, parent: Dialogue) -> Derived:
+    """Augment and export one kept dialogue; if an augmenter or exporter raises, say which and how."""
+    dialogues, skipped = [parent], []
+    stage = ""
+    try:
         for augmenter in state.augmenters:
+            stage = f"augmenter {augmenter.name}"
             before = Counter(augmenter.skipped)
             dialogues.extend(augmenter.augment(parent))
             skipped.append(augmenter.skipped - before)
-        exports = [[exporter.export(d) for exporter in state.exporters] for d in dialogues]
-        out.append(Derived(dialogues, exports, skipped))
-    return out
+        exports = []
+        for dialogue in dialogues:
+            row = []
+            for exporter in state.exporters:
+                stage = f"export to {exporter.name}"
+                row.append(exporter.export(dialogue))
+            exports.append(row)
+    except Exception as exc:  # the dialogue is rejected; its neighbours are not touched
+        return Derived([parent], [], [], failed=Failed(parent, stage, _described(exc)))
+    return Derived(dialogues, exports, skipped)
 
 
 def _stratum(dialogue: Dialogue) -> str:

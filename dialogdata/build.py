@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import platform
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -16,7 +17,7 @@ from dialogdata._progress import NoProgress, Progress
 from dialogdata._run import Run, Stages
 from dialogdata.augmenters import Augmenter
 from dialogdata.config import construct, load_recipe
-from dialogdata.errors import UsageError
+from dialogdata.errors import AccountingError, DialogdataError, OutputError, UsageError
 from dialogdata.export import Staging, check_output, check_ratios, get_exporter
 from dialogdata.export.publish import SUCCESS, lock_output
 from dialogdata.filtering import Filter
@@ -258,10 +259,25 @@ def _execute(
                     run.close()
             result = _finish(run, options, out)
             staging.publish()
+        except OSError as exc:
+            staging.discard()
+            if isinstance(exc, DialogdataError):
+                raise
+            raise _output_error(exc, out) from exc
         except BaseException:
             staging.discard()
             raise
         return result
+
+
+def _output_error(exc: OSError, out: Path) -> OutputError:
+    """Return the one-line error for a failure to write OUT's staging folder (a full disk, say)."""
+    hint = "free some space" if exc.errno == errno.ENOSPC else "check that OUT's folder is writable"
+    return OutputError(
+        f"cannot write the output ({exc.strerror or exc}); nothing was published: {hint}, or choose another "
+        "OUT",
+        path=str(out),
+    )
 
 
 @contextlib.contextmanager
@@ -323,6 +339,7 @@ def _finish(run: Run, options: _Options, out: Path) -> BuildResult:
     assert run.reader is not None and run.conflict is not None and run.coverage is not None
     inputs = [_input(report, run.fates.get(report.path, Counter())) for report in run.reader.reports]
     fates = _total(inputs)
+    _check_accounting(run, inputs, fates)
     metrics = {
         "fates": fates,
         **run.metrics.to_dict(),
@@ -334,6 +351,30 @@ def _finish(run: Run, options: _Options, out: Path) -> BuildResult:
     }
     manifest = _manifest(run, options, inputs, fates)
     return _publish_reports(run.folder, out, metrics, manifest, options.gate)
+
+
+def _check_accounting(run: Run, inputs: list[dict[str, Any]], fates: dict[str, int]) -> None:
+    """Raise `AccountingError` unless every record has one fate and every written dialogue was written."""
+    problems = []
+    unknown = sorted(set(run.fates) - {i["path"] for i in inputs})
+    if unknown:
+        problems.append(f"fates counted for paths that were never read: {unknown[:3]}")
+    for item in inputs:
+        counted = sum(item["fates"][key] for key in FATES)
+        if counted != item["fates"]["source_records"]:
+            problems.append(f"{item['path']}: {item['fates']['source_records']} records but {counted} fates")
+    rows = run.table.count
+    if rows != fates["written"]:
+        problems.append(f"{fates['written']} dialogues written but {rows} rows in dialogues.parquet")
+    for name, output in run.export_metrics()["formats"].items():
+        lines = sum(output["written"].values()) + output["not_written"]
+        if lines != fates["written"]:
+            problems.append(f"{fates['written']} dialogues written but {lines} accounted for in {name}")
+    if problems:
+        raise AccountingError(
+            "the run's counts do not add up, so nothing was published (a bug in dialogdata; please report "
+            f"it): {'; '.join(problems)}"
+        )
 
 
 def report(out: str | Path) -> BuildResult:

@@ -20,6 +20,10 @@ REJECT_CODES: dict[str, str] = {
     "format.bad_type": "a field has the wrong type (for example a number where text is expected)",
     "format.unknown_role": "a turn names a role or speaker the format does not know",
     "format.no_turns": "the record holds no turns",
+    "op_error": (
+        "a validator, augmenter or exporter raised an error on this dialogue (the message names the stage "
+        "and the error); the dialogue is rejected and the run goes on"
+    ),
 }
 
 ISSUE_CODES: dict[str, str] = {

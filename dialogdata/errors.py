@@ -4,7 +4,8 @@ DialogdataError                     every error the CLI reports as one line
 ├── UsageError (ValueError)         a bad option, argument or config value: exit 2
 │   └── ConfigError                 a recipe or mapping file that cannot be used
 ├── InputError (OSError)            an input path that is missing or cannot be read: exit 2
-└── OutputError (OSError)           the output folder cannot be written: exit 3
+├── OutputError (OSError)           the output folder cannot be written: exit 3
+└── AccountingError                 a run's counts do not add up (a bug): nothing is published, exit 3
 """
 
 from __future__ import annotations
@@ -42,5 +43,11 @@ class InputError(DialogdataError, OSError):
 
 class OutputError(DialogdataError, OSError):
     """The output folder cannot be written or published."""
+
+    exit_code = 3
+
+
+class AccountingError(DialogdataError):
+    """A run whose counts do not add up: some record has no fate or two. Never published."""
 
     exit_code = 3

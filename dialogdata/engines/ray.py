@@ -28,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-from dialogdata._run import Derived, Run, _Derive, _derive_batch
+from dialogdata._run import Derived, Failed, Run, _Derive, _derive_batch, _validated
 from dialogdata._spill import DECODER
 from dialogdata.errors import DialogdataError, UsageError
 from dialogdata.ingest import Reader
@@ -147,6 +147,8 @@ class RayRun(Run):
                 dialogue, issues = DECODER.decode(data)
                 self._scored(dialogue, issues, data)
                 scored += 1
+            elif kind == "failed":
+                self.failed.append(pickle.loads(data))
             elif kind == "shard":
                 conflict, tally = pickle.loads(data)
                 shards.append(conflict)
@@ -233,7 +235,11 @@ def _score(batch: Table, key: str, blob: bytes) -> Table:
             if kind != "dialogue":
                 rows.append((kind, data))
                 continue
-            scored, issues = consistency(_DIALOGUE.decode(data))
+            item = _validated(consistency, _DIALOGUE.decode(data))
+            if isinstance(item, Failed):
+                rows.append(("failed", pickle.dumps(item)))
+                continue
+            scored, issues = item
             shard.add(scored)
             coverage.add(scored)
             rows.append(("scored", _ENCODER.encode((scored, issues))))
