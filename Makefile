@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+MINUTES ?= 10
 
-.PHONY: demo test lint typecheck pytest bench bench-quick clean
+.PHONY: demo test lint typecheck pytest bench bench-quick clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,10 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP) $@
 
+$(FUZZ_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	touch $(STAMP) $@
+
 demo: $(STAMP)
 	$(BIN)/dialogdata build examples/raw out/demo --overwrite
 	@echo ""
@@ -26,8 +32,8 @@ demo: $(STAMP)
 	@echo "Report:   out/demo/reports/summary.html"
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check dialogdata tests benchmarks
-	$(BIN)/ruff format --check dialogdata tests benchmarks
+	$(BIN)/ruff check dialogdata tests benchmarks fuzz
+	$(BIN)/ruff format --check dialogdata tests benchmarks fuzz
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict dialogdata
@@ -36,6 +42,12 @@ pytest: $(DEV_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Coverage-guided fuzzing (atheris) of the ingest containers, encodings, formats and the Reader:
+# `make fuzz MINUTES=30` splits the minutes between the harnesses (fuzz/run.py); crashes go to
+# fuzz/crashes/<harness>/, to be fixed and kept as tests/fuzz_regressions/<harness>/<name>.bin.
+fuzz: $(FUZZ_STAMP)
+	$(BIN)/python -m fuzz.run --minutes $(MINUTES)
 
 # Peers (pydantic, ...) go into their own venv, never into the project's; the ones that clash with
 # the project's dependencies (datatrove, data-juicer) get a venv each under .bench/peers.

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO, cast
 
+import msgspec
+import msgspec.structs
 import orjson
 
 from dialogdata.ingest.encoding import decode_text, iter_lines
@@ -22,11 +24,33 @@ Line = tuple[int, bytes, tuple[str, str] | None]
 """A physical line: its 1-based number, its bytes as UTF-8 (or as found, when bad), and the error if any."""
 
 
-def iter_raw_lines(stream: IO[bytes], encoding: str, limits: Limits) -> Iterator[Line]:
-    """Yield the lines of a stream as UTF-8: raw bytes when it is UTF-8, decoded line by line otherwise."""
+def iter_raw_lines(stream: IO[bytes], encoding: str, limits: Limits, *, text: bool = False) -> Iterator[Line]:
+    """Yield the lines of a stream as UTF-8: raw bytes when it is UTF-8, decoded line by line otherwise.
+
+    UTF-8 lines are passed on unchecked (a JSON parser checks them as it goes); with `text`, for readers
+    that decode every line (CSV, plain text), a line that is not valid UTF-8 comes as an
+    `encoding.invalid` error instead, so that only valid UTF-8 is ever passed on.
+    """
     if encoding in ("utf-8", "utf-8-sig"):
-        return _utf8_lines(stream, limits)
+        lines = _utf8_lines(stream, limits)
+        return _checked_lines(lines) if text else lines
     return _decoded_lines(stream, encoding)
+
+
+def utf8_error(raw: bytes) -> tuple[str, str] | None:
+    """Return the `encoding.invalid` error of bytes that are not valid UTF-8 (a lone surrogate included)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        message = f"expected UTF-8 text, found byte 0x{raw[bad.start]:02x} at offset {bad.start}"
+        return "encoding.invalid", message
+    return None
+
+
+def _checked_lines(lines: Iterator[Line]) -> Iterator[Line]:
+    """Turn the UTF-8 lines that do not decode into `encoding.invalid` errors."""
+    for number, raw, error in lines:
+        yield number, raw, error or utf8_error(raw)
 
 
 def iter_jsonl(stream: IO[bytes], encoding: str, limits: Limits) -> Iterator[RawRecord]:
@@ -119,7 +143,10 @@ def iter_json(
         # Not one document: JSON Lines saved as .json is the common case.
         yield from iter_jsonl(io.BytesIO(data), "utf-8", limits)
         return
-    yield from _iter_object(document, data, split=not whole)
+    # Counting brackets in C first: a document with fewer brackets than the limit cannot nest past it.
+    deep = data.count(b"[") + data.count(b"{") > limits.max_depth
+    for record in _iter_object(document, data, split=not whole):
+        yield _within_depth(record, limits) if deep else record
 
 
 def _iter_object(document: object, data: bytes, *, split: bool) -> Iterator[RawRecord]:
@@ -129,6 +156,14 @@ def _iter_object(document: object, data: bytes, *, split: bool) -> Iterator[RawR
             yield RawRecord(index=index, line=None, key=str(key), data=value)
         return
     yield RawRecord(index=0, line=1, raw=data, data=document)
+
+
+def _within_depth(record: RawRecord, limits: Limits) -> RawRecord:
+    """Return the record, or a `record.too_deep` error in its place when it nests past the limit."""
+    if not too_deep(record.data, limits.max_depth):
+        return record
+    error = ("record.too_deep", f"expected nesting of at most {limits.max_depth} levels")
+    return msgspec.structs.replace(record, raw=record.raw[:1024], data=None, error=error)
 
 
 def _is_keyed_by_id(whole: object) -> bool:
@@ -198,7 +233,7 @@ def parse_json(raw: bytes, *, index: int, line: int | None, limits: Limits) -> R
     except orjson.JSONDecodeError as exc:
         return RawRecord(index=index, line=line, raw=raw, error=_json_error(raw, exc))
     # Counting brackets in C first: a record with fewer brackets than the limit cannot nest past it.
-    if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _too_deep(data, limits.max_depth):
+    if raw.count(b"[") + raw.count(b"{") > limits.max_depth and too_deep(data, limits.max_depth):
         message = f"expected nesting of at most {limits.max_depth} levels"
         return RawRecord(index=index, line=line, raw=raw, error=("record.too_deep", message))
     return RawRecord(index=index, line=line, raw=raw, data=data)
@@ -206,13 +241,8 @@ def parse_json(raw: bytes, *, index: int, line: int | None, limits: Limits) -> R
 
 def _json_error(raw: bytes, exc: orjson.JSONDecodeError) -> tuple[str, str]:
     """Classify a parse failure: bad UTF-8, nesting past the parser's limit, or bad JSON."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        return (
-            "encoding.invalid",
-            f"expected UTF-8 text, found byte 0x{raw[bad.start]:02x} at offset {bad.start}",
-        )
+    if (invalid := utf8_error(raw)) is not None:
+        return invalid
     if "surrogate" in str(exc).lower():
         return "text.surrogate", f"expected text without lone surrogates: {exc}"
     if "recursion" in str(exc).lower():
@@ -220,7 +250,7 @@ def _json_error(raw: bytes, exc: orjson.JSONDecodeError) -> tuple[str, str]:
     return "json.invalid", f"expected JSON: {exc}"
 
 
-def _too_deep(data: Any, limit: int) -> bool:
+def too_deep(data: Any, limit: int) -> bool:
     """Tell whether containers nest deeper than `limit` (iteratively, so a deep value cannot crash us)."""
     stack = [(data, 1)]
     while stack:

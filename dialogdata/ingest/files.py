@@ -5,9 +5,11 @@ from __future__ import annotations
 import fnmatch
 import gzip
 import io
+import lzma
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
@@ -53,6 +55,19 @@ class Skipped(msgspec.Struct, frozen=True):
 
 class LimitError(Exception):
     """A decompressed stream grew past the configured limit."""
+
+
+class CorruptArchiveError(OSError):
+    """Compressed data (gzip, zstd, a zip member) that does not decompress: the archive is corrupt."""
+
+
+# What each decompressor raises on bad data; zstandard's own error is added when a zstd file is opened.
+_DECOMPRESSION_ERRORS: tuple[type[Exception], ...] = (
+    zlib.error,
+    gzip.BadGzipFile,
+    zipfile.BadZipFile,
+    lzma.LZMAError,
+)
 
 
 def container_of(name: str) -> tuple[str | None, str | None]:
@@ -160,9 +175,22 @@ def iter_members(item: InputFile) -> Iterator[InputFile | Skipped]:
     if item.container != "zip":
         yield item
         return
-    with zipfile.ZipFile(item.path) as archive:
-        for info in sorted(archive.infolist(), key=lambda i: i.filename):
-            yield _member(item, info)
+    with _open_zip(item.path) as archive:
+        infos = sorted(archive.infolist(), key=lambda i: i.filename)
+    for info in infos:
+        yield _member(item, info)
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """Open a zip archive; what zipfile cannot read at all is a `BadZipFile`, as a corrupt archive is.
+
+    zipfile says some of it with NotImplementedError (a "zip file version" past what it knows, from a
+    hostile or damaged central directory), which no caller expects.
+    """
+    try:
+        return zipfile.ZipFile(path)
+    except NotImplementedError as exc:
+        raise zipfile.BadZipFile(f"cannot read the archive: {exc}") from exc
 
 
 def _member(item: InputFile, info: zipfile.ZipInfo) -> InputFile | Skipped:
@@ -170,7 +198,10 @@ def _member(item: InputFile, info: zipfile.ZipInfo) -> InputFile | Skipped:
     name = info.filename
     rel = f"{item.rel}/{name}"
     parts = PurePosixPath(name).parts
-    if info.is_dir():
+    if not name:
+        # A hostile central directory can hold an empty name (ZipInfo.is_dir() raises IndexError on it).
+        return Skipped(rel, "member without a name; not read")
+    if name.endswith("/"):
         return Skipped(rel, "folder")
     if name.startswith("/") or ".." in parts or "\\" in name:
         return Skipped(rel, "unsafe member name (absolute or with ..); not read")
@@ -189,10 +220,18 @@ def open_input(item: InputFile, *, max_bytes: int, buffer_size: int = 1 << 16) -
     if item.member is None and item.compression is None:
         return cast(io.BufferedReader, open(item.path, "rb", buffering=buffer_size))
     closers: list[IO[bytes] | zipfile.ZipFile] = []
+    errors = _DECOMPRESSION_ERRORS
     if item.member is not None:
-        archive = zipfile.ZipFile(item.path)
+        archive = _open_zip(item.path)
         closers.append(archive)
-        raw: IO[bytes] = archive.open(item.member)
+        try:
+            raw: IO[bytes] = archive.open(item.member)
+        except BaseException as exc:
+            archive.close()
+            if isinstance(exc, NotImplementedError | RuntimeError):
+                # A compression method zipfile lacks (Deflate64, PPMd), or encryption only the header says.
+                raise OSError(f"cannot read the zip member: {exc}") from exc
+            raise
     else:
         raw = item.path.open("rb")
     closers.append(raw)
@@ -202,26 +241,41 @@ def open_input(item: InputFile, *, max_bytes: int, buffer_size: int = 1 << 16) -
         import zstandard
 
         raw = zstandard.ZstdDecompressor().stream_reader(raw)
+        errors = (*errors, zstandard.ZstdError)
     closers.append(raw)
-    return io.BufferedReader(_Limited(raw, max_bytes, closers), buffer_size=buffer_size)
+    return io.BufferedReader(_Limited(raw, max_bytes, closers, errors), buffer_size=buffer_size)
 
 
 class _Limited(io.RawIOBase):
     """A raw stream that refuses to yield more than `limit` bytes (decompression bombs)."""
 
-    def __init__(self, inner: IO[bytes], limit: int, closers: list[IO[bytes] | zipfile.ZipFile]) -> None:
+    def __init__(
+        self,
+        inner: IO[bytes],
+        limit: int,
+        closers: list[IO[bytes] | zipfile.ZipFile],
+        errors: tuple[type[Exception], ...] = _DECOMPRESSION_ERRORS,
+    ) -> None:
         self.inner = inner
         self.left = limit
         self.limit = limit
         self.closers = closers
+        self.errors = errors
 
     def readable(self) -> bool:
         """Always readable."""
         return True
 
     def readinto(self, buffer: Any) -> int:
-        """Fill `buffer` from the inner stream, counting against the limit."""
-        data = self.inner.read(min(len(buffer), self.left + 1))
+        """Fill `buffer` from the inner stream, counting against the limit.
+
+        Whatever a decompressor raises on bad data becomes one `CorruptArchiveError` (each library has
+        its own: zlib.error, BadGzipFile, BadZipFile for a bad CRC, LZMAError, ZstdError).
+        """
+        try:
+            data = self.inner.read(min(len(buffer), self.left + 1))
+        except self.errors as exc:
+            raise CorruptArchiveError(f"the compressed data is corrupt: {exc}") from exc
         if len(data) > self.left:
             raise LimitError(f"decompressed data exceeds the limit of {self.limit:,} bytes")
         self.left -= len(data)

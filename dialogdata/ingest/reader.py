@@ -19,11 +19,20 @@ from dialogdata._io import sha256_file
 from dialogdata.ingest.containers import iter_json, iter_jsonl
 from dialogdata.ingest.documents import iter_text, iter_yaml
 from dialogdata.ingest.encoding import detect_encoding
-from dialogdata.ingest.files import InputFile, LimitError, Skipped, discover, iter_members, open_input
+from dialogdata.ingest.files import (
+    CorruptArchiveError,
+    InputFile,
+    LimitError,
+    Skipped,
+    discover,
+    iter_members,
+    open_input,
+)
 from dialogdata.ingest.formats import Format, RecordError, detect_format, get_format
 from dialogdata.ingest.mapping import DialogueMapping, dig, load_mapping
-from dialogdata.ingest.records import Limits, RawRecord, Reject
+from dialogdata.ingest.records import Limits, RawRecord, Reject, writable
 from dialogdata.ingest.tabular import iter_arrow, iter_csv, iter_hf_dataset, iter_parquet
+from dialogdata.ingest.text import find_surrogate
 from dialogdata.schemas import Dialogue, Source
 
 DETECT_SAMPLE = 64
@@ -134,7 +143,7 @@ class Reader:
                     report.dialogues += 1
                     yield dialogue
         except FILE_ERRORS as exc:
-            code = "file.too_large" if isinstance(exc, LimitError) else "file.unreadable"
+            code = _stop_code(exc)
             message = f"reading stopped after {report.records} records: {exc}"
             self._reject(report, _file_reject(item.rel, code, message))
 
@@ -191,6 +200,10 @@ class Reader:
 
     def _reject(self, report: FileReport, reject: Reject) -> None:
         """Count a reject against its file and hand it to the sink; a whole-file reject is one record."""
+        # Messages and keys quote the record: a lone surrogate in them is escaped, so the ledger is writable.
+        if not (reject.message.isascii() and (reject.key or "").isascii()):
+            key = None if reject.key is None else writable(reject.key)
+            reject = msgspec.structs.replace(reject, message=writable(reject.message), key=key)
         if reject.index is None:
             report.records += 1
         report.rejected += 1
@@ -329,6 +342,7 @@ def _to_dialogue(raw: RawRecord, fmt: Format | None, rel: str, encoding: str | N
         )
     parsed = _parse(raw, fmt)
     meta = {**(raw.context or {}), **parsed.meta} if raw.context else parsed.meta
+    _check_writable(parsed, meta, raw.key)
     source = Source(
         path=rel,
         line=raw.line,
@@ -340,6 +354,31 @@ def _to_dialogue(raw: RawRecord, fmt: Format | None, rel: str, encoding: str | N
         normalizations=tuple(sorted(parsed.normalizations)) if parsed.normalizations else (),
     )
     return Dialogue(turns=tuple(parsed.turns), tools=parsed.tools, meta=meta, source=source)
+
+
+def _check_writable(parsed: Any, meta: dict[str, Any], key: str | None) -> None:
+    """Reject a record holding a lone surrogate outside its turn texts (meta, tools, names, ids, key).
+
+    The text policy rejects one in a turn's text; anywhere else it would make the dialogue impossible to
+    write as UTF-8 (JSON Lines, Parquet), so the record is rejected the same way (`text.surrogate`).
+    """
+    # Turn texts are screened already: only the other fields of a turn are looked at.
+    fields: dict[str, Any] = {"meta": meta, "tools": parsed.tools, "id": parsed.source_id, "key": key}
+    for i, t in enumerate(parsed.turns):
+        if t.tool_calls or t.meta or t.name is not None or t.tool_call_id is not None:
+            fields[f"turns[{i}]"] = {
+                "name": t.name,
+                "tool_call_id": t.tool_call_id,
+                "tool_calls": t.tool_calls,
+                "meta": t.meta,
+            }
+    try:
+        msgspec.json.encode(fields)  # the fast check, in C: it fails on a lone surrogate
+    except Exception:
+        where = find_surrogate(fields, "")
+        if where is not None:
+            where = where.removeprefix(".").replace(" .", " ")
+            raise RecordError("text.surrogate", f"{where}: expected text without lone surrogates") from None
 
 
 def _parse(raw: RawRecord, fmt: Format) -> Any:
@@ -358,6 +397,15 @@ def _format_names() -> list[str]:
     from dialogdata.registry import FORMATS
 
     return list(FORMATS)
+
+
+def _stop_code(exc: BaseException) -> str:
+    """The code of an error that stopped reading a file part-way."""
+    if isinstance(exc, LimitError):
+        return "file.too_large"
+    if isinstance(exc, CorruptArchiveError):
+        return "archive.corrupt"
+    return "file.unreadable"
 
 
 def _file_reject(rel: str, code: str, message: str) -> Reject:

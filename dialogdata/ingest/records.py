@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -26,7 +27,15 @@ class RawRecord(msgspec.Struct, frozen=True, kw_only=True):
         """Return a bounded excerpt of the record as the source gave it (or as JSON when it had no text)."""
         if self.raw or self.data is None:
             return excerpt(self.raw)
-        return excerpt(orjson.dumps(self.data, default=str, option=orjson.OPT_NON_STR_KEYS))
+        try:
+            shown = orjson.dumps(self.data, default=str, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:
+            # What orjson refuses (lone surrogates, integers past 64 bits, deep nesting) is shown escaped.
+            try:
+                shown = json.dumps(self.data, default=str).encode()
+            except (TypeError, ValueError, RecursionError):
+                shown = f"<{type(self.data).__name__} that cannot be shown as JSON>".encode()
+        return excerpt(shown)
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,6 +67,13 @@ class Reject(msgspec.Struct, frozen=True, kw_only=True):
             "message": self.message,
             "excerpt": self.excerpt,
         }
+
+
+def writable(text: str) -> str:
+    """Return `text` as it can be written as UTF-8: a lone surrogate becomes its escape (`\\ud800`)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def excerpt(raw: bytes, limit: int = EXCERPT_BYTES) -> str:

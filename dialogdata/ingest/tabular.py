@@ -25,7 +25,7 @@ def iter_csv(
     stream: IO[bytes], encoding: str, limits: Limits, *, delimiter: str | None
 ) -> Iterator[RawRecord]:
     """Yield one record per CSV row as {column: text}, with the physical line the row starts on."""
-    lines = iter_raw_lines(stream, encoding, limits)
+    lines = iter_raw_lines(stream, encoding, limits, text=True)
     feed = _CsvFeed(lines)
     first = list(itertools.islice(feed.texts(), 64))
     dialect = delimiter or _sniff_delimiter(first)
@@ -33,7 +33,7 @@ def iter_csv(
     csv.field_size_limit(limits.max_record_bytes)
     header: list[str] | None = None
     index = 0
-    for row in _rows(reader, feed):
+    for row in _rows(reader, feed, limits):
         if isinstance(row, RawRecord):
             yield msgspec.structs.replace(row, index=index)
             index += 1
@@ -52,37 +52,67 @@ class _CsvFeed:
 
     def __init__(self, lines: Iterator[Line]) -> None:
         self.lines = lines
-        self.numbers: deque[int] = deque()
+        self.pending: deque[tuple[int, str]] = deque()  # (physical line, text) given but not yet parsed
         self.errors: list[RawRecord] = []
 
     def texts(self) -> Iterator[str]:
-        """Yield each line's text with its newline; bad lines are set aside as error records."""
+        """Yield each line's text with its newline; bad lines are set aside as error records.
+
+        A lone CR ends a row too, as when Python's csv reads a file opened with newline='' (old Mac
+        files): the csv module refuses one inside an unquoted field, and keeps one in a quoted field.
+        """
         for number, raw, error in self.lines:
             if error is not None:
                 self.errors.append(RawRecord(index=0, line=number, raw=raw, error=error))
                 continue
-            self.numbers.append(number)
-            yield raw.decode("utf-8", "surrogatepass") + "\n"
+            text = raw.decode("utf-8")
+            if "\r" in text:
+                *parts, text = text.split("\r")
+                for part in parts:
+                    self.pending.append((number, part + "\r"))
+                    yield part + "\r"
+            self.pending.append((number, text + "\n"))
+            yield text + "\n"
+
+    def take(self, count: int) -> tuple[int | None, str]:
+        """Forget the next `count` texts, which the reader has parsed; return their first line and text."""
+        taken = [self.pending.popleft() for _ in range(min(count, len(self.pending)))]
+        return (taken[0][0] if taken else None), "".join(text for _, text in taken)
 
 
-def _rows(reader: Any, feed: _CsvFeed) -> Iterator[tuple[int, list[str]] | RawRecord]:
-    """Yield (start line, cells) per row, and the bad lines met on the way, in order."""
+def _rows(reader: Any, feed: _CsvFeed, limits: Limits) -> Iterator[tuple[int, list[str]] | RawRecord]:
+    """Yield (start line, cells) per row, and the bad lines and rows met on the way, in order.
+
+    A row that the csv module refuses (a field past the size limit) is an error record; the reader
+    goes on with the next line.
+    """
     consumed = 0
-    for cells in reader:
+    while True:
+        problem = None
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "field limit" not in str(exc):
+                raise ValueError(f"cannot read the CSV: {exc}") from exc
+            cells, problem = [], f"expected fields of at most {limits.max_record_bytes:,} characters"
         yield from feed.errors
         feed.errors.clear()
-        start = feed.numbers[0] if feed.numbers else consumed + 1
-        for _ in range(reader.line_num - consumed):
-            feed.numbers.popleft()
+        start, text = feed.take(reader.line_num - consumed)
+        line = consumed + 1 if start is None else start
         consumed = reader.line_num
-        if cells and any(c.strip() for c in cells):
-            yield start, cells
+        if problem is not None:
+            raw = text.encode("utf-8")[:1024]
+            yield RawRecord(index=0, line=line, raw=raw, error=("record.too_large", problem))
+        elif cells and any(c.strip() for c in cells):
+            yield line, cells
     yield from feed.errors
 
 
 def _row_record(header: list[str], cells: list[str], *, index: int, line: int) -> RawRecord:
     """Return a row as a record, or an error record when its field count differs from the header's."""
-    raw = ",".join(cells).encode("utf-8", "surrogatepass")
+    raw = ",".join(cells).encode("utf-8")
     if len(cells) != len(header):
         message = f"expected {len(header)} fields as in the header, found {len(cells)}"
         return RawRecord(index=index, line=line, raw=raw, error=("csv.field_count", message))

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
+
+import msgspec
 
 _SUSPECT = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
@@ -65,3 +68,27 @@ def _screen(text: str, applied: set[str]) -> str:
         if pattern.search(text):
             applied.add(flag)
     return text
+
+
+def find_surrogate(value: Any, where: str) -> str | None:
+    """Return where a lone surrogate sits in a JSON-like value (a key or a text inside it), or None.
+
+    The text policy screens the texts of turns; this finds one in what it does not see (meta, tools,
+    tool calls, names, ids), which no UTF-8 output can carry either. Iterative: depth cannot crash it.
+    """
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                    return f"a key of {path}"
+                stack.append((child, f"{path}.{key}"))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+        elif isinstance(item, msgspec.Struct):
+            stack.extend((getattr(item, f), f"{path}.{f}") for f in item.__struct_fields__)
+    return None
