@@ -1,4 +1,9 @@
 import json
+import random
+import re
+
+import orjson
+import pytest
 
 from dialogdata.ingest import containers
 from dialogdata.ingest.records import Limits, excerpt
@@ -102,6 +107,87 @@ def test_iter_json_empty_file_has_no_records(tmp_path):
     path = tmp_path / "a.json"
     path.write_bytes(b"  \n")
     assert list(iter_json(path)) == []
+
+
+@pytest.mark.parametrize(
+    ("number", "kept"),
+    [
+        (123456789012345678901234567890, "123456789012345678901234567890"),
+        (-123456789012345678901234567890, "-123456789012345678901234567890"),
+        (2**64, "18446744073709551616"),  # the first integer orjson reads as a float
+        (-(2**63) - 1, "-9223372036854775809"),  # 19 digits after a minus: already past int64
+        (2**64 - 1, 2**64 - 1),
+        (-(2**63), -(2**63)),
+    ],
+)
+def test_parse_json_keeps_integers_past_64_bits_exact_as_digits(number, kept):
+    raw = f'{{"id": {number}, "score": 0.5, "meta": {{"n": [{number}, 7]}}}}'.encode()
+    record = containers.parse_json(raw, index=0, line=1, limits=Limits())
+    assert record.error is None
+    assert record.data == {"id": kept, "score": 0.5, "meta": {"n": [kept, 7]}}
+    # What the record holds must be writable: no output carries an integer past 64 bits.
+    assert orjson.loads(orjson.dumps(record.data)) == record.data
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"card": "123456789012345678901234", "ts": 1700000000000000000}',
+        b'{"pi": 3.14159265358979323846264338327950288, "big": 1.5e300}',
+        rb'{"deep": [[[1]]], "text": "\u00e9\ud83d\ude00"}',
+    ],
+)
+def test_parse_json_long_digit_runs_read_the_same_as_orjson(raw):
+    record = containers.parse_json(raw, index=0, line=1, limits=Limits())
+    assert record.data == orjson.loads(raw)
+
+
+def test_parse_json_digit_runs_are_found_in_any_slice(monkeypatch):
+    monkeypatch.setattr(containers, "_SCAN_BYTES", 16)
+    runs = re.compile(rb"[0-9]{20}|-[0-9]{19}")
+    rng = random.Random(7)
+    for _ in range(5000):
+        raw = bytes(rng.choice(b"0000000009-a ") for _ in range(rng.randint(0, 80)))
+        assert containers._has_long_digit_run(raw) == bool(runs.search(raw)), raw
+
+
+def test_iter_json_document_keeps_integers_past_64_bits_exact(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({"d1": {**GOOD, "id": 2**70}, "d2": GOOD}), encoding="utf-8")
+    assert [r.data.get("id") for r in iter_json(path)] == [str(2**70), None]
+
+
+def test_parse_json_nesting_past_the_parsers_own_limit_is_too_deep():
+    raw = b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    record = containers.parse_json(raw, index=0, line=1, limits=Limits())
+    assert record.error is not None and record.error[0] == "record.too_deep"
+
+
+def test_iter_json_keyed_by_id_keeps_values_around_a_non_object(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({"a": GOOD, "b": 42, "c": GOOD, "d": None, "e": GOOD}), encoding="utf-8")
+    records = list(iter_json(path))
+    assert [(r.key, r.data) for r in records] == [
+        ("a", GOOD),
+        ("b", 42),
+        ("c", GOOD),
+        ("d", None),
+        ("e", GOOD),
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"instruction": "hi", "input": "", "output": "hello"},
+        {**GOOD, "meta": {"a": 1}, "extra": {"b": 2}},  # a turn list: one record, even among objects
+        {"a": GOOD, "b": 42},  # objects are no majority
+    ],
+)
+def test_iter_json_single_record_is_not_taken_for_keyed_by_id(tmp_path, document):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert [(r.key, r.data) for r in iter_json(path)] == [(None, document)]
 
 
 def test_excerpt_is_bounded_and_cut_on_character_boundary():

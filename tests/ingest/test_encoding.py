@@ -229,6 +229,34 @@ def test_encoding_falls_back_to_utf8_when_nothing_fits(data: bytes) -> None:
     assert detect_encoding(data, complete=True) == "utf-8"
 
 
+LATIN = [
+    "Grüße aus München: ist das Café heute geöffnet?",
+    "Where is the nearest pharmacy open tonight?",
+    "Une crème brûlée et un thé, s'il vous plaît?",
+]
+
+
+@pytest.mark.parametrize("bad", [b"caf\xe9 ", b"Gr\xfc\xdfe ", b"\x93quoted\x94", b"\xff"])
+@pytest.mark.parametrize("corpus", [LATIN, SIMPLIFIED[:3], TRADITIONAL[:3]])
+def test_encoding_utf8_with_a_few_bad_sequences_is_utf8(corpus: list[str], bad: bytes) -> None:
+    # One line pasted in from Latin-1 or cp1252: only that line is rejected, the others are not garbled.
+    lines = [as_jsonl(i, text).encode() for i, text in enumerate(corpus)]
+    lines[1] = lines[1].replace(b'"content": "', b'"content": "' + bad)
+    assert detect_encoding(b"".join(lines), complete=True) == "utf-8"
+
+
+@pytest.mark.parametrize(
+    ("corpus", "codec"), [(SIMPLIFIED, "gbk"), (TRADITIONAL, "gbk"), (TRADITIONAL, "big5")]
+)
+def test_encoding_gbk_and_big5_are_never_taken_for_damaged_utf8(corpus: list[str], codec: str) -> None:
+    # Their bytes make a valid UTF-8 sequence now and then, of any script, and far less often than not.
+    expected = "big5" if codec == "big5" else "gb18030"
+    for text in corpus:
+        # Every prefix, cut anywhere: a valid sequence or two by chance must not tip a short text.
+        for cut in range(6, len(text) + 1):
+            assert detect_encoding(text[:cut].encode(codec), complete=True) == expected, text[:cut]
+
+
 def test_encoding_stray_nul_in_utf8_is_not_utf16() -> None:
     data = as_jsonl(1, "hello there, how are you today?").encode() + b"\x00"
     assert detect_encoding(data, complete=True) == "utf-8"
