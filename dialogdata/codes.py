@@ -12,6 +12,10 @@ REJECT_CODES: dict[str, str] = {
     "record.too_large": "the record is larger than the record size limit",
     "record.too_deep": "the record nests deeper than the nesting limit",
     "csv.field_count": "a CSV row has more or fewer fields than the header",
+    "csv.invalid": (
+        "a CSV row cannot be read: a quoted field opened on its line never closes (the file ends inside it, "
+        "or it swallows lines that read as rows); reading resumes on the next line"
+    ),
     "yaml.invalid": "the text is not valid YAML",
     "text.surrogate": "a text holds a lone surrogate, which no UTF-8 output can carry",
     "yaml.aliases": "the YAML uses more aliases than the limit (an alias bomb)",

@@ -26,7 +26,7 @@ import orjson
 
 from dialogdata.errors import ConfigError
 from dialogdata.ingest.encoding import ENCODINGS
-from dialogdata.ingest.formats.base import Format, Parsed, RecordError, kind, source_id_of
+from dialogdata.ingest.formats.base import Format, Parsed, RecordError, kind, require_field, source_id_of
 from dialogdata.ingest.formats.columns import SPEAKERS, normalise
 from dialogdata.schemas import Role, Turn
 
@@ -153,7 +153,7 @@ class MappedFormat(Format):
             return Turn(role=Role(m.alternate[position % 2]), content=out.text(item, where))
         if not isinstance(item, dict):
             raise RecordError("format.bad_type", f"{where}: expected text or an object, found {kind(item)}")
-        content = item.get(m.content) if m.content else None
+        content = require_field(item, m.content, where) if m.content else None
         role = self._role(item, position)
         extra = {k: v for k, v in item.items() if k not in (m.role, m.content)}
         return Turn(role=role, content=out.text(content, f"{where}.{m.content}"), meta=extra)
@@ -164,6 +164,11 @@ class MappedFormat(Format):
         if not m.role:
             return Role(m.alternate[position % 2])
         value = item.get(m.role)
+        if value is None:
+            # `format.unknown_role` is for a speaker the turn names; this one names none.
+            raise RecordError(
+                "format.missing_field", f"turn {position}: expected a '{m.role}' naming the speaker"
+            )
         if isinstance(value, str):
             if value in m.roles:
                 return Role(m.roles[value])

@@ -102,6 +102,9 @@ class Reader:
             report = self._report(item)
             self._reject(report, _file_reject(item.rel, "archive.corrupt", f"cannot open the archive: {exc}"))
             return
+        if not members:
+            # An archive with no members is an input with zero records, as an empty file is.
+            self._report(item)
         for member in members:
             if isinstance(member, InputFile) and member.container == "text" and not self._text_mapped(member):
                 member = Skipped(
@@ -129,7 +132,8 @@ class Reader:
     def _read_file(self, item: InputFile, report: FileReport) -> Iterator[Dialogue]:
         """Yield one file's dialogues; a failure part-way rejects the rest of the file, never the run."""
         mapping = self.mapping if self.mapping and self.mapping.applies_to(item.rel) else None
-        records = self._records(item, report, mapping)
+        guarded = _Guarded(self._records(item, report, mapping))
+        records = iter(guarded)
         try:
             sample = list(itertools.islice(records, DETECT_SAMPLE))
             fmt = self._choose_format(sample, mapping, report)
@@ -143,8 +147,10 @@ class Reader:
                     report.dialogues += 1
                     yield dialogue
         except FILE_ERRORS as exc:
-            code = _stop_code(exc)
-            message = f"reading stopped after {report.records} records: {exc}"
+            guarded.error = exc
+        if guarded.error is not None:
+            code = _stop_code(guarded.error)
+            message = f"reading stopped after {report.records} records: {guarded.error}"
             self._reject(report, _file_reject(item.rel, code, message))
 
     def _records(
@@ -235,15 +241,34 @@ def read(
     return iter(Reader(given, format=format, mapping=mapping))
 
 
+class _Guarded:
+    """A file's records that end at the first error that stops reading it, kept in `error`.
+
+    The records read before the error are then processed as any others (the sample that detects the
+    format included), and the error becomes the file-level reject after them.
+    """
+
+    def __init__(self, records: Iterator[RawRecord]) -> None:
+        self.records = records
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        """Yield the records until the end of the file or the first error."""
+        try:
+            yield from self.records
+        except FILE_ERRORS as exc:
+            self.error = exc
+
+
 def _open_records(
     item: InputFile, report: FileReport, mapping: DialogueMapping | None, limits: Limits
 ) -> Iterator[RawRecord]:
     """Open one input with the reader of its container, detecting its encoding first."""
     if item.container == "parquet":
-        yield from iter_parquet(item.path)
+        yield from iter_parquet(_table_source(item, limits))
         return
     if item.container == "arrow":
-        yield from iter_arrow(item.path)
+        yield from iter_arrow(_table_source(item, limits))
         return
     if item.container == "hf_dataset":
         yield from iter_hf_dataset(item.path)
@@ -254,6 +279,19 @@ def _open_records(
         encoding = (mapping.encoding if mapping else None) or detect_encoding(head, complete=complete)
         report.encoding = encoding
         yield from _container_records(item, stream, encoding, mapping, limits)
+
+
+def _table_source(item: InputFile, limits: Limits) -> Path | bytes:
+    """Return a Parquet or Arrow file's path, or its bytes when it is compressed or inside a zip.
+
+    Both need random access, so a compressed table is decompressed into memory, up to the limit of
+    one document (`file.too_large` past it).
+    """
+    if item.member is None and item.compression is None:
+        return item.path
+    limit = min(limits.max_decompressed_bytes, limits.max_document_bytes)
+    with open_input(item, max_bytes=limit) as stream:
+        return stream.read()
 
 
 def _container_records(

@@ -9,10 +9,14 @@
 - Zero-width characters (U+200B, U+200C, U+2060, U+FEFF) are kept and flagged (`zero_width`); the
   zero-width joiner U+200D is not flagged, since emoji sequences need it.
 - A lone surrogate cannot be written as UTF-8: the record is rejected (`text.surrogate`).
+- A run of more than 30 combining marks (Zalgo text) gets U+034F COMBINING GRAPHEME JOINER after every 30,
+  the Stream-Safe Text Format of UAX #15, before NFC (`stream_safe`): NFC is quadratic in a run's length,
+  and no real script stacks that many marks.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -28,6 +32,10 @@ _FLAGS = (
     (re.compile("[\u200b\u200c\u2060\ufeff]"), "zero_width"),
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CGJ = "\u034f"
+"""COMBINING GRAPHEME JOINER: an invisible starter; it ends a run of marks and changes nothing it shows."""
+_MAX_NON_STARTERS = 30
+"""The longest run of non-starters in the Stream-Safe Text Format (UAX #15, section 13)."""
 
 
 class TextPolicyError(ValueError):
@@ -44,13 +52,99 @@ def normalize_text(text: str, applied: set[str]) -> str:
     # isprintable() is a fast C check that is true for most texts and false for every suspect character.
     if not text.isprintable() and _SUSPECT.search(text):
         text = _screen(text, applied)
-    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
-        applied.add("nfc")
+    if not text.isascii():
+        text = _nfc(text, applied)
     stripped = text.strip()
     if stripped != text:
         applied.add("trim")
     return stripped
+
+
+def _nfc(text: str, applied: set[str]) -> str:
+    """Return `text` in NFC, made Stream-Safe first so that normalising it takes linear time."""
+    safe = _stream_safe(text)
+    if len(safe) != len(text):
+        text = safe
+        applied.add("stream_safe")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+        applied.add("nfc")
+    return text
+
+
+def _stream_safe(text: str) -> str:
+    """Return `text` with a CGJ wherever a run of non-starters would pass 30 (UAX #15, section 13)."""
+    pairs, runs, stride = _run_patterns()
+    # A run long enough to matter covers two consecutive multiples of `stride`: a look at every
+    # stride-th character, in C, clears almost every text at a fraction of the cost of a full scan.
+    if len(text) < 2 * stride or not pairs.search(text[::stride]):
+        return text
+    return runs.sub(_split_run, text)
+
+
+def _split_run(match: re.Match[str]) -> str:
+    """Apply the Stream-Safe Text Process to one run of (possible) non-starters."""
+    start = match.start()
+    # The run is maximal, so the character before it holds a starter: the count starts at its trailing ones.
+    count = _non_starters(match.string[start - 1])[1] if start else 0
+    out: list[str] = []
+    for char in match.group():
+        leading, trailing, length = _non_starters(char)
+        if count + leading > _MAX_NON_STARTERS:
+            out.append(_CGJ)
+            count = 0
+        out.append(char)
+        count = count + length if trailing == length else trailing
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _non_starters(char: str) -> tuple[int, int, int]:
+    """Return the leading and trailing non-starters of `char`'s NFKD decomposition, and its length."""
+    classes = [unicodedata.combining(c) for c in unicodedata.normalize("NFKD", char)]
+    leading = next((i for i, c in enumerate(classes) if not c), len(classes))
+    trailing = next((i for i, c in enumerate(reversed(classes)) if not c), len(classes))
+    return leading, trailing, len(classes)
+
+
+@functools.cache
+def _run_patterns() -> tuple[re.Pattern[str], re.Pattern[str], int]:
+    """Return the patterns of a pair and of a long run of possible non-starters, and the stride to look at.
+
+    Built on first use from the running Python's Unicode data (planes 0, 1 and 14; the others hold only
+    ideographs and private use, all starters). Every astral character is taken as a possible non-starter,
+    which keeps the character class one fast table; `_split_run` then counts exactly.
+    """
+    starts: list[int] = []
+    most_added = most_trailing = 1
+    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or not (unicodedata.combining(char) or unicodedata.decomposition(char)):
+            continue
+        leading, trailing, length = _non_starters.__wrapped__(char)
+        if leading and code < 0x10000:
+            starts.append(code)
+        if leading:
+            most_added = max(most_added, length if trailing == length else leading)
+        if trailing < length:
+            most_trailing = max(most_trailing, trailing)
+    # r of them after a starter with t trailing non-starters count at most t + r * most_added.
+    shortest = (_MAX_NON_STARTERS - most_trailing) // most_added + 1
+    one = f"[{_ranges(starts)}\U00010000-\U0010ffff]"
+    return re.compile(one * 2), re.compile(f"{one}{{{shortest},}}"), shortest // 2
+
+
+def _ranges(codes: list[int]) -> str:
+    """Write sorted code points as the ranges of a regular-expression character class."""
+    parts: list[str] = []
+    start = previous = codes[0]
+    for code in [*codes[1:], -1]:
+        if code != previous + 1:
+            first, last = re.escape(chr(start)), re.escape(chr(previous))
+            parts.append(first if start == previous else f"{first}-{last}")
+            start = code
+        previous = code
+    return "".join(parts)
 
 
 def _screen(text: str, applied: set[str]) -> str:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from unittest import mock
 
 import orjson
@@ -79,11 +78,6 @@ class Case:
         return self.body() if callable(self.body) else self.body
 
 
-def _bug(case: Case, reason: str) -> Any:
-    """A case whose correct expectation the library does not meet yet."""
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=f"BUG: {reason}"), id=case.name)
-
-
 def _huge_line() -> str:
     """A row on one physical line whose text is past the (lowered) record limit."""
     return HEADER + _rows(1) + "d9,user," + "x" * (LIMIT + 16) + "\n" + _rows(3)
@@ -116,29 +110,23 @@ CASES = [
         lines=(4,),
         filtered=(("filter.issue", "consistency.no_user"),),
     ),
-    # A quote that never closes runs to the end of the file, as in a cut-off export: what follows it cannot
-    # be read as rows, which is `file.unreadable` (the rest of the file rejected), never a turn of text.
-    _bug(
-        Case(
-            "an unterminated quote at the end of the file",
-            HEADER + _rows(1, 2) + 'd3,user,"cut off in the middle of a sent\n',
-            {"file.unreadable": 1},
-            records=3,
-            texts=(_question(1), _question(2)),
-            lines=None,
-        ),
-        "csv.reader(strict=False) takes EOF as the closing quote: the truncated row is read as a turn",
+    # A quote that never closes, as in a cut-off export, is `csv.invalid` at the line it opens on, never a
+    # turn of text; reading resumes on the next line, so the rows the quote swallowed survive.
+    Case(
+        "an unterminated quote at the end of the file",
+        HEADER + _rows(1, 2) + 'd3,user,"cut off in the middle of a sent\n',
+        {"csv.invalid": 1},
+        records=3,
+        texts=(_question(1), _question(2)),
+        lines=(6,),
     ),
-    _bug(
-        Case(
-            "an unterminated quote in the middle of the file",
-            HEADER + _rows(1) + 'd2,user,"never closed\n' + _rows(3, 4),
-            {"file.unreadable": 1},
-            records=2,
-            texts=(_question(1),),
-            lines=None,
-        ),
-        "the open quote swallows every later row into one turn: d3 and d4 become text of a filtered d2",
+    Case(
+        "an unterminated quote in the middle of the file",
+        HEADER + _rows(1) + 'd2,user,"never closed\n' + _rows(3, 4),
+        {"csv.invalid": 1},
+        records=4,
+        texts=(_question(1), _question(3), _question(4)),
+        lines=(4,),
     ),
     Case(
         "quoted fields with embedded newlines, commas and doubled quotes",
@@ -157,19 +145,17 @@ CASES = [
         lines=(4,),
         limit=LIMIT,
     ),
-    _bug(
-        Case(
-            "a quoted multi-line field past the record limit",
-            _huge_quoted,
-            {"record.too_large": 1},
-            records=3,
-            texts=(_question(1), _question(3)),
-            lines=None,
-            filtered=(("filter.issue", "consistency.no_user"),),
-            limit=LIMIT,
-        ),
-        "after the reject the reader resumes inside the field: 8 of its lines become csv.field_count rows "
-        "and its closing quote swallows d3 (at HEAD the _csv.Error escaped and crashed the build)",
+    # The field is rejected whole and reading resumes after its closing quote: what is left of d9 (an answer
+    # with no question) is filtered.
+    Case(
+        "a quoted multi-line field past the record limit",
+        _huge_quoted,
+        {"record.too_large": 1},
+        records=4,
+        texts=(_question(1), _question(3)),
+        lines=(4,),
+        filtered=(("filter.issue", "consistency.no_user"),),
+        limit=LIMIT,
     ),
     # Without a text column no format claims the rows: each row is rejected, none is guessed at.
     Case(

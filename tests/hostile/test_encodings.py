@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 import pytest
@@ -78,11 +77,6 @@ class Case:
     def records(self) -> int:
         """Every line with a dialogue is one record, kept or rejected."""
         return len(self.texts) + sum(self.codes.values())
-
-
-def _bug(case: Case, reason: str) -> Any:
-    """A case whose correct expectation the library does not meet yet."""
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=f"BUG: {reason}"), id=case.name)
 
 
 _MIXED = [

@@ -79,11 +79,6 @@ class Case:
         return self.bad() if callable(self.bad) else self.bad
 
 
-def _bug(case: Case | FileCase, reason: str) -> Any:
-    """A case whose correct expectation the library does not meet yet."""
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=f"BUG: {reason}"), id=case.name)
-
-
 # NaN and the infinities are JavaScript, not JSON: RFC 8259 has no literal for them.
 _NON_FINITE = b"\n".join(
     [

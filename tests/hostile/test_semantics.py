@@ -110,11 +110,6 @@ class Case:
     turns: int | None = None
 
 
-def _bug(case: Any, reason: str) -> Any:
-    """A case whose correct expectation the library does not meet yet."""
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=f"BUG: {reason}"), id=case.name)
-
-
 def _issue(code: str) -> tuple[str, str]:
     """The filtered.jsonl (code, issue) of a dialogue dropped for a Consistency issue."""
     return ("filter.issue", f"consistency.{code}")
@@ -129,17 +124,14 @@ CASES = [
     ),
     # A turn that names no speaker or no text lacks a required field: `format.unknown_role` is for a speaker
     # it names, and an empty text is what a turn says, not what it fails to say.
-    _bug(
-        Case(
-            "ShareGPT turns without `from` and without `value`",
-            "sharegpt",
-            (
-                _turns(_sharegpt(_q(0), _a(0)), "conversations", 0, **{"from": None}),
-                _turns(_sharegpt(_q(1), _a(1)), "conversations", 1, value=None),
-            ),
-            {"format.missing_field": 2},
+    Case(
+        "ShareGPT turns without `from` and without `value`",
+        "sharegpt",
+        (
+            _turns(_sharegpt(_q(0), _a(0)), "conversations", 0, **{"from": None}),
+            _turns(_sharegpt(_q(1), _a(1)), "conversations", 1, value=None),
         ),
-        "no `from` is read as the speaker None (format.unknown_role); no `value` as '' (filtered empty_turn)",
+        {"format.missing_field": 2},
     ),
     Case(
         "unknown roles",
@@ -227,14 +219,11 @@ CASES = [
         ),
         {"format.bad_type": 3},
     ),
-    _bug(
-        Case(
-            "ChatGLM3 tools whose items are not tool schemas",
-            "chatglm3",
-            (_chatglm3(_q(0), _a(0), tools=[42, "balance"]),),
-            {"format.bad_type": 1},
-        ),
-        "read_tools checks only that tools is a list: 42 and 'balance' are kept and exported as tool schemas",
+    Case(
+        "ChatGLM3 tools whose items are not tool schemas",
+        "chatglm3",
+        (_chatglm3(_q(0), _a(0), tools=[42, "balance"]),),
+        {"format.bad_type": 1},
     ),
     Case(
         f"a dialogue of {LONG_TURNS:,} turns",

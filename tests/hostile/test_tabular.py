@@ -96,11 +96,6 @@ class Case:
     texts: tuple[str, ...] = ()
 
 
-def _bug(case: Case, reason: str) -> Any:
-    """A case whose correct expectation the library does not meet yet."""
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=f"BUG: {reason}"), id=case.name)
-
-
 def _rows(count: int) -> tuple[str, ...]:
     return tuple(f"row {n + 1}" for n in range(count))
 
@@ -162,23 +157,17 @@ CASES = [
         {"case.arrow": _UNREADABLE},
     ),
     # The first batches of a stream are whole: a failure part-way rejects the rest, not what came before.
-    _bug(
-        Case(
-            "an Arrow IPC stream cut inside its last batch",
-            lambda: {"case.arrow": _arrow_stream(_sharegpt("as"))[:-150]},
-            {"case.arrow": Fate("sharegpt", 3, 2, {"file.unreadable": 1}, (None,))},
-            texts=_questions("as", 2),
-        ),
-        "rows read before the failure are dropped: _read_file loses the detection sample when reading raises",
+    Case(
+        "an Arrow IPC stream cut inside its last batch",
+        lambda: {"case.arrow": _arrow_stream(_sharegpt("as"))[:-150]},
+        {"case.arrow": Fate("sharegpt", 3, 2, {"file.unreadable": 1}, (None,))},
+        texts=_questions("as", 2),
     ),
-    _bug(
-        Case(
-            "a parquet whose last row group is corrupt",
-            lambda: {"case.parquet": _corrupt_last_row_group(_qa("rg"))},
-            {"case.parquet": Fate("qa", 3, 2, {"file.unreadable": 1}, (None,))},
-            texts=_questions("rg", 2),
-        ),
-        "iter_batches(1024) spans row groups: the corrupt one fails the batch that holds the good rows too",
+    Case(
+        "a parquet whose last row group is corrupt",
+        lambda: {"case.parquet": _corrupt_last_row_group(_qa("rg"))},
+        {"case.parquet": Fate("qa", 3, 2, {"file.unreadable": 1}, (None,))},
+        texts=_questions("rg", 2),
     ),
     # A null answer is an empty turn, which the default filter drops; the rows around it are kept.
     Case(

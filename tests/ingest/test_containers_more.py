@@ -287,6 +287,26 @@ def test_mapping_file_with_records_path_roles_and_meta(tmp_path):
     assert [(r.code, r.key) for r in reader.rejects] == [("format.unknown_role", "data.dialogs[1]")]
 
 
+def test_mapping_turn_without_speaker_or_text_is_a_missing_field(tmp_path):
+    turns = [
+        [{"who": "usr", "utt": "Open account"}, {"who": "sys", "utt": "Sure"}],
+        [{"utt": "Who am I?"}, {"who": "sys", "utt": "Nobody"}],
+        [{"who": None, "utt": "Null speaker"}, {"who": "sys", "utt": "Fine"}],
+        [{"who": "usr"}, {"who": "sys", "utt": "Nothing asked"}],
+    ]
+    (tmp_path / "c.json").write_text(json.dumps([{"turns": t} for t in turns]), encoding="utf-8")
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        'turns = "turns"\nrole = "who"\ncontent = "utt"\n[roles]\nusr = "user"\nsys = "assistant"\n',
+        encoding="utf-8",
+    )
+    dialogues, reader = _read(tmp_path / "c.json", mapping=mapping)
+    assert [d.turns[0].content for d in dialogues] == ["Open account"]
+    assert [(r.code, r.message.split(":")[0]) for r in reader.rejects] == [
+        ("format.missing_field", "turn 0")
+    ] * 3
+
+
 def test_mapping_unknown_key_is_a_config_error(tmp_path):
     mapping = tmp_path / "map.toml"
     mapping.write_text('turns = "t"\nrole_key = "who"\n', encoding="utf-8")

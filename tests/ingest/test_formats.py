@@ -165,3 +165,127 @@ def test_get_format_unknown_name_lists_choices():
         UsageError, match="unknown format 'sharegtp'; expected one of: alpaca, chatglm3, openai, qa"
     ):
         get_format("sharegtp")
+
+
+def _oa(*turns):
+    return {"messages": list(turns)}
+
+
+def _sg(*turns):
+    return {"conversations": list(turns)}
+
+
+_glm = _sg
+TABLE = "utterance_table"
+
+# A turn or row that leaves out a field its format requires is `format.missing_field`, naming where.
+MISSING_FIELDS = {
+    "openai-no-role": ("openai", _oa({"content": "x"}), "messages[0]", "role"),
+    "openai-null-role": ("openai", _oa({"role": None, "content": "x"}), "messages[0]", "role"),
+    "openai-user-no-content": ("openai", _oa({"role": "user"}), "messages[0]", "content"),
+    "openai-tool-no-content": (
+        "openai",
+        _oa({"role": "tool", "tool_call_id": "c"}),
+        "messages[0]",
+        "content",
+    ),
+    "sharegpt-no-from": ("sharegpt", _sg({"value": "x"}), "conversations[0]", "from"),
+    "sharegpt-no-value": ("sharegpt", _sg({"from": "human"}), "conversations[0]", "value"),
+    "sharegpt-call-no-value": ("sharegpt", _sg({"from": "function_call"}), "conversations[0]", "value"),
+    "chatglm3-no-role": ("chatglm3", _glm({"content": "x"}), "conversations[0]", "role"),
+    "chatglm3-no-content": ("chatglm3", _glm({"role": "user"}), "conversations[0]", "content"),
+    "chatglm3-call-no-name": (
+        "chatglm3",
+        _glm({"role": "tool", "parameters": {}}),
+        "conversations[0]",
+        "name",
+    ),
+    "alpaca-no-instruction": ("alpaca", {"input": "x", "output": "y"}, "", "instruction"),
+    "alpaca-no-output": ("alpaca", {"instruction": "x"}, "", "output"),
+    "qa-no-answer": ("qa", {"question": "x"}, "", "answer"),
+    "utterances-no-text": ("utterances", {"dialog": [{"emotion": 1}]}, "dialog[0]", "text"),
+    "utterances-no-list": ("utterances", {"act": [1]}, "", "dialog"),
+    "table-no-speaker": (TABLE, {"session_id": "d", "text": "x"}, "", "speaker"),
+    "table-blank-speaker": (TABLE, {"session_id": "d", "speaker": " ", "text": "x"}, "speaker", "speaker"),
+    "table-no-text": (TABLE, {"session_id": "d", "speaker": "user"}, "", "text"),
+}
+
+
+@pytest.mark.parametrize(("name", "record", "where", "field"), MISSING_FIELDS.values(), ids=MISSING_FIELDS)
+def test_formats_reject_a_missing_required_field(name, record, where, field):
+    with pytest.raises(RecordError) as info:
+        get_format(name).parse(record)
+    assert info.value.code == "format.missing_field"
+    assert info.value.message.startswith(where) and field in info.value.message
+
+
+OPTIONAL_OR_NULL = {
+    "openai-assistant-no-content": ("openai", _oa({"role": "assistant", "tool_calls": []})),
+    "openai-null-content": ("openai", _oa({"role": "user", "content": None})),
+    "sharegpt-null-value": ("sharegpt", _sg({"from": "human", "value": None})),
+    "chatglm3-call-no-content": ("chatglm3", _glm({"role": "tool", "name": "f", "parameters": {}})),
+    "alpaca-no-input": ("alpaca", {"instruction": "x", "output": "y"}),
+}
+
+
+@pytest.mark.parametrize(("name", "record"), OPTIONAL_OR_NULL.values(), ids=OPTIONAL_OR_NULL)
+def test_formats_read_optional_or_null_text_as_empty(name, record):
+    """What a format lets a turn leave out, or set to null, is read (an empty text is filtered later)."""
+    assert get_format(name).parse(record).turns
+
+
+def _with_tools(name, tools):
+    """A one-turn record of format `name` that declares `tools` where that format keeps them."""
+    if name == "openai":
+        return {**_oa({"role": "user", "content": "x"}), "tools": tools}
+    if name == "sharegpt":
+        return {**_sg({"from": "human", "value": "x"}), "tools": tools}
+    if name == "chatglm3-system":
+        return _glm({"role": "system", "content": "s", "tools": tools}, {"role": "user", "content": "x"})
+    return {**_glm({"role": "user", "content": "x"}), "tools": tools}
+
+
+TOOL_FORMATS = ("openai", "sharegpt", "chatglm3", "chatglm3-system")
+TOOL_WHERE = {"chatglm3-system": "conversations[0].tools"}
+
+
+@pytest.mark.parametrize("name", TOOL_FORMATS)
+@pytest.mark.parametrize(
+    ("tools", "code", "where"),
+    [
+        ([42], "format.bad_type", "[0]"),
+        ([{"name": "f"}, "balance"], "format.bad_type", "[1]"),
+        ('[{"name": "f"}, null]', "format.bad_type", "[1]"),
+        ([{"description": "no name"}], "format.missing_field", "[0]"),
+        ([{"type": "function", "function": {"parameters": {}}}], "format.missing_field", "[0].function"),
+        ([{"type": "function", "function": "f"}], "format.bad_type", "[0].function"),
+        ([{"name": 3}], "format.bad_type", "[0].name"),
+        ({"name": "f"}, "format.bad_type", ""),
+    ],
+)
+def test_tools_must_be_named_tool_schemas(name, tools, code, where):
+    with pytest.raises(RecordError) as info:
+        get_format(name.split("-")[0]).parse(_with_tools(name, tools))
+    assert info.value.code == code
+    assert info.value.message.lstrip("'").startswith(TOOL_WHERE.get(name, "tools") + where)
+
+
+BARE = {"name": "f", "parameters": {"type": "object"}}
+WRAPPED = {"type": "function", "function": BARE}
+FLAT = {"type": "function", **BARE}
+
+
+@pytest.mark.parametrize("name", TOOL_FORMATS)
+@pytest.mark.parametrize(
+    ("tools", "expected"),
+    [
+        ([BARE, WRAPPED, FLAT], (BARE, WRAPPED, FLAT)),
+        ('[{"name": "f"}]', ({"name": "f"},)),
+        ([], ()),
+        ("", ()),
+        ("  ", ()),
+        (None, ()),
+    ],
+)
+def test_tools_accept_bare_and_wrapped_schemas(name, tools, expected):
+    assert get_format(name.split("-")[0]).parse(_with_tools(name, tools)).tools == expected

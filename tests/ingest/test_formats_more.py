@@ -303,7 +303,7 @@ def test_utterances_bare_list_has_no_meta():
         ([], "format.no_turns"),
         (["a", 1], "format.bad_type"),
         ({"messages": [{"message": "a", "text": "b"}]}, "format.bad_type"),
-        ({"messages": [{"attrs": []}]}, "format.bad_type"),
+        ({"messages": [{"attrs": []}]}, "format.missing_field"),
         ({"utterances": [["嵌套"]]}, "format.bad_type"),
     ],
 )

@@ -149,3 +149,187 @@ def test_detached_reader_reads_each_input_as_the_whole_reader_does(examples, tmp
     assert rejects == whole.rejects and rejects
     assert reports == whole.reports and skipped == whole.skipped and skipped
     assert parts.reports == [] and parts.rejects == []
+
+
+def _touch(root, *names):
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+
+
+def test_reader_walks_a_folder_before_its_subfolders_in_sorted_order(tmp_path):
+    # The order os.walk gave (top-down, sorted): a folder's files, then each subfolder's whole tree.
+    _touch(tmp_path, "c/z.jsonl", "b.jsonl", "a/b/y.jsonl", "a/x.jsonl", "a.jsonl", "a/c.jsonl")
+    reader = Reader([tmp_path])
+    assert [f.rel for f in reader.files] == [
+        "a.jsonl",
+        "b.jsonl",
+        "a/c.jsonl",
+        "a/x.jsonl",
+        "a/b/y.jsonl",
+        "c/z.jsonl",
+    ]
+
+
+def test_reader_skips_a_folder_whose_name_is_not_utf8_once_with_its_bytes_escaped(tmp_path):
+    import os
+
+    _touch(tmp_path / os.fsdecode(b"caf\xe9"), "a.jsonl", "sub/b.jsonl")
+    _touch(tmp_path, "ok.jsonl")
+    reader = Reader([tmp_path])
+    assert [f.rel for f in reader.files] == ["ok.jsonl"]
+    assert [(s.path, "not valid UTF-8" in s.reason) for s in reader.skipped] == [("caf\\xe9", True)]
+
+
+def test_reader_skips_an_unreadable_folder_with_a_reason(tmp_path):
+    _touch(tmp_path, "locked/a.jsonl", "ok.jsonl")
+    (tmp_path / "locked").chmod(0)
+    try:
+        if os_can_list(tmp_path / "locked"):
+            pytest.skip("chmod 000 does not stop listing here (running as root)")
+        reader = Reader([tmp_path])
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert [f.rel for f in reader.files] == ["ok.jsonl"]
+    assert [(s.path, s.reason.startswith("folder cannot be read")) for s in reader.skipped] == [
+        ("locked", True)
+    ]
+
+
+def os_can_list(path):
+    import os
+
+    try:
+        os.listdir(path)
+    except PermissionError:
+        return False
+    return True
+
+
+def _zstd_frames(*parts):
+    import zstandard
+
+    return b"".join(zstandard.ZstdCompressor(write_checksum=checksum).compress(p) for p, checksum in parts)
+
+
+def test_zstd_stream_cut_anywhere_but_between_frames_is_corrupt(tmp_path):
+    from dialogdata.ingest.files import CorruptArchiveError, InputFile, open_input
+
+    line = json.dumps(GOOD).encode() + b"\n"
+    skippable = b"\x50\x2a\x4d\x18" + (3).to_bytes(4, "little") + b"abc"
+    # (frame, what it holds): with and without checksum, a skippable frame, an empty frame.
+    frames = [
+        (_zstd_frames((line * 2, True)), line * 2),
+        (skippable, b""),
+        (_zstd_frames((line * 300, False)), line * 300),
+    ]
+    frames.append((_zstd_frames((b"", False)), b""))
+    ends = {
+        sum(len(f) for f, _ in frames[:n]): b"".join(t for _, t in frames[:n]) for n in range(len(frames) + 1)
+    }
+    data = b"".join(f for f, _ in frames)
+    path = tmp_path / "a.jsonl.zst"
+    for cut in range(len(data) + 1):
+        path.write_bytes(data[:cut])
+        try:
+            with open_input(InputFile(path, "a.jsonl.zst", "jsonl", "zstd"), max_bytes=1 << 20) as stream:
+                read = stream.read()
+        except CorruptArchiveError:
+            assert cut not in ends, cut
+        else:
+            assert read == ends[cut], cut
+
+
+def test_reader_reads_every_frame_of_a_zstd_file(tmp_path):
+    line = json.dumps(GOOD).encode() + b"\n"
+    (tmp_path / "a.jsonl.zst").write_bytes(_zstd_frames((line, False), (line * 2, True)))
+    reader = Reader([tmp_path])
+    assert len(list(reader)) == 3 and reader.rejects == []
+
+
+def test_reader_keeps_the_records_read_before_a_stop_in_the_sample(tmp_path):
+    import gzip
+
+    lines = [json.dumps({**GOOD, "id": n}).encode() for n in range(5)]
+    (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(b"\n".join(lines) + b"\n")[:-8])
+    reader = Reader([tmp_path])
+    assert len(list(reader)) == 5
+    assert [(r.code, r.index) for r in reader.rejects] == [("file.unreadable", None)]
+    assert reader.rejects[0].message.startswith("reading stopped after 5 records:")
+    assert (reader.reports[0].records, reader.reports[0].format) == (6, "openai")
+
+
+def _table_bytes(kind, rows=3):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"question": [f"q{n}?" for n in range(rows)], "answer": [f"a{n}." for n in range(rows)]})
+    buffer = io.BytesIO()
+    if kind == "parquet":
+        pq.write_table(table, buffer)
+    else:
+        with pa.ipc.new_stream(buffer, table.schema) as writer:
+            writer.write_table(table)
+    return buffer.getvalue()
+
+
+def test_reader_reads_compressed_and_zipped_tables(tmp_path):
+    import gzip
+    import zipfile
+
+    import zstandard
+
+    (tmp_path / "a.parquet.zst").write_bytes(zstandard.ZstdCompressor().compress(_table_bytes("parquet")))
+    (tmp_path / "b.arrow.gz").write_bytes(gzip.compress(_table_bytes("arrow")))
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as archive:
+        archive.writestr("t.parquet", _table_bytes("parquet"))
+        archive.writestr("t.arrow.gz", gzip.compress(_table_bytes("arrow")))
+    reader = Reader([tmp_path])
+    assert len(list(reader)) == 12 and reader.rejects == [] and reader.skipped == []
+    assert [(r.path, r.format, r.records) for r in reader.reports] == [
+        ("a.parquet.zst", "qa", 3),
+        ("b.arrow.gz", "qa", 3),
+        ("c.zip/t.arrow.gz", "qa", 3),
+        ("c.zip/t.parquet", "qa", 3),
+    ]
+
+
+def test_reader_bounds_a_compressed_table_by_the_document_limit(tmp_path):
+    import gzip
+
+    from dialogdata.ingest.records import Limits
+
+    data = _table_bytes("parquet", rows=2000)
+    (tmp_path / "a.parquet.gz").write_bytes(gzip.compress(data))
+    reader = Reader([tmp_path], limits=Limits(max_document_bytes=len(data) - 1))
+    assert list(reader) == []
+    assert [(r.code, r.index) for r in reader.rejects] == [("file.too_large", None)]
+
+
+@pytest.mark.parametrize("name", ["empty.parquet", "empty.arrow", "empty.parquet.gz"])
+def test_reader_an_empty_table_file_is_an_input_with_zero_records(tmp_path, name):
+    import gzip
+
+    (tmp_path / name).write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")
+    reader = Reader([tmp_path])
+    assert list(reader) == [] and reader.rejects == []
+    assert [(r.path, r.records) for r in reader.reports] == [(name, 0)]
+
+
+def test_reader_roots_that_share_a_name_keep_distinct_paths(tmp_path):
+    _touch(tmp_path, "a/raw/x.jsonl", "b/raw/x.jsonl", "c/x.jsonl", "d/x.jsonl")
+    roots = [tmp_path / "a/raw", tmp_path / "b/raw", tmp_path / "c/x.jsonl", tmp_path / "d/x.jsonl"]
+    reader = Reader(roots)
+    assert [f.rel for f in reader.files] == ["raw/x.jsonl", "raw~2/x.jsonl", "x.jsonl", "x.jsonl~2"]
+
+
+def test_build_reads_roots_that_share_a_name_without_an_accounting_error(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder / "raw").mkdir(parents=True)
+        (tmp_path / folder / "raw" / "x.jsonl").write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    result = dd.build([tmp_path / "a/raw", tmp_path / "b/raw"], tmp_path / "out")
+    inputs = json.loads((result.out / "manifest.json").read_text())["inputs"]
+    assert sorted(i["path"] for i in inputs) == ["raw/x.jsonl", "raw~2/x.jsonl"]

@@ -124,6 +124,30 @@ def require_list(record: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
+def require_field(item: Mapping[str, Any], key: str, where: str = "") -> object:
+    """Return `item[key]`, or raise `format.missing_field` naming `where`, the field and the keys found."""
+    if key in item:
+        return item[key]
+    keys = ", ".join(sorted(map(str, item))) or "none"
+    prefix = f"{where}: " if where else ""
+    raise RecordError("format.missing_field", f"{prefix}expected a '{key}' field, found keys: {keys}")
+
+
+def read_role(item: Mapping[str, Any], key: str, roles: Mapping[str, Role], where: str) -> Role:
+    """Map a turn's speaker field onto `Role`; a turn that names no speaker (absent or null) lacks a field."""
+    value = item.get(key)
+    role = roles.get(value) if type(value) is str else None
+    if role is not None:
+        return role
+    if value is None:
+        # `format.unknown_role` is for a speaker the turn names; this one names none.
+        found = "null" if key in item else "keys: " + (", ".join(sorted(map(str, item))) or "none")
+        raise RecordError(
+            "format.missing_field", f"{where}: expected a '{key}' naming the speaker, found {found}"
+        )
+    return to_role(value, roles, f"{where}.{key}")
+
+
 def to_role(value: object, roles: Mapping[str, Role], where: str) -> Role:
     """Map a role or speaker name onto `Role`, or raise `format.unknown_role`."""
     if isinstance(value, str) and (role := roles.get(value)) is not None:
@@ -150,18 +174,40 @@ def arguments_text(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def read_tools(value: object) -> tuple[JSON, ...]:
-    """Read declared tools: a list, or a JSON string holding one (as ShareGPT exports do)."""
-    if isinstance(value, str) and value.strip():
+def read_tools(value: object, where: str = "tools") -> tuple[JSON, ...]:
+    """Read declared tools: a list of tool schemas, or a JSON string holding one (as ShareGPT exports do)."""
+    if isinstance(value, str):
+        if not value.strip():
+            return ()
         try:
             value = orjson.loads(value)
         except orjson.JSONDecodeError:
-            raise RecordError("format.bad_type", "'tools': expected a JSON list of tool schemas") from None
-    if value is None or value == "":
+            raise RecordError("format.bad_type", f"'{where}': expected a JSON list of tool schemas") from None
+    if value is None:
         return ()
     if not isinstance(value, list):
-        raise RecordError("format.bad_type", f"'tools': expected a list, found {kind(value)}")
+        raise RecordError("format.bad_type", f"'{where}': expected a list, found {kind(value)}")
+    for position, tool in enumerate(value):
+        _check_tool(tool, f"{where}[{position}]")
     return tuple(value)
+
+
+def _check_tool(tool: object, where: str) -> None:
+    """Check one tool schema: an object named by `name`, or by `function.name` inside OpenAI's wrapper.
+
+    Only what trainers need to read a tool is required (LLaMA-Factory reads the name of every tool; OpenAI
+    wraps it in `function`); description and parameters stay optional, as they are for ChatGLM3.
+    """
+    if not isinstance(tool, dict):
+        raise RecordError("format.bad_type", f"{where}: expected a tool schema object, found {kind(tool)}")
+    spec = tool.get("function", tool)
+    if spec is not tool:
+        where = f"{where}.function"
+        if not isinstance(spec, dict):
+            raise RecordError("format.bad_type", f"{where}: expected an object, found {kind(spec)}")
+    name = require_field(spec, "name", where)
+    if not isinstance(name, str):
+        raise RecordError("format.bad_type", f"{where}.name: expected text, found {kind(name)}")
 
 
 def source_id_of(record: Mapping[str, Any]) -> str | None:

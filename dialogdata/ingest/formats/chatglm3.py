@@ -11,8 +11,9 @@ from dialogdata.ingest.formats.base import (
     RecordError,
     arguments_text,
     kind,
+    read_role,
     read_tools,
-    to_role,
+    require_field,
 )
 from dialogdata.schemas import Role, ToolCall, Turn
 
@@ -37,14 +38,15 @@ class ChatGLM3(Format):
     def parse(self, record: Mapping[str, Any]) -> Parsed:
         """Read the record as the base does, then add the tools a system turn declares."""
         out = super().parse(record)
-        for item in record[self.turns_key]:
+        for position, item in enumerate(record[self.turns_key]):
             if str(item.get("role")).strip().lower() == "system":
-                out.tools += tuple(t for t in read_tools(item.get("tools")) if t not in out.tools)
+                tools = read_tools(item.get("tools"), f"{self.turns_key}[{position}].tools")
+                out.tools += tuple(t for t in tools if t not in out.tools)
         return out
 
     def parse_turn(self, item: Mapping[str, Any], where: str, out: Parsed) -> Turn:
         """Read role, content and `loss`; a `tool` turn holding a call and its result becomes two turns."""
-        role = to_role(item.get("role"), self.roles, f"{where}.role")
+        role = read_role(item, "role", self.roles, where)
         loss = _loss(item.get("loss"), f"{where}.loss")
         if role is Role.TOOL and ("parameters" in item or "observation" in item):
             # finetune_demo writes `{role: tool, name, parameters, observation}` and its preprocessing splits
@@ -52,7 +54,8 @@ class ChatGLM3(Format):
             out.turns.append(Turn(role=Role.ASSISTANT, tool_calls=(_call(item, where),), loss=loss))
             observation = arguments_text(item.get("observation"))
             return Turn(role=Role.TOOL, content=out.text(observation, f"{where}.observation"))
-        return Turn(role=role, content=out.text(item.get("content"), f"{where}.content"), loss=loss)
+        content = require_field(item, "content", where)
+        return Turn(role=role, content=out.text(content, f"{where}.content"), loss=loss)
 
 
 def _call(item: Mapping[str, Any], where: str) -> ToolCall:

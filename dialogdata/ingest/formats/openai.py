@@ -12,7 +12,8 @@ from dialogdata.ingest.formats.base import (
     arguments_text,
     kind,
     optional_str,
-    to_role,
+    read_role,
+    require_field,
 )
 from dialogdata.schemas import Role, ToolCall, Turn
 
@@ -37,11 +38,9 @@ class OpenAI(Format):
 
     def parse_turn(self, item: Mapping[str, Any], where: str, out: Parsed) -> Turn:
         """Read role, content (text or text parts), name, tool calls and the `weight` flag."""
-        value = item.get("role")
-        role = self.roles.get(value) if type(value) is str else None
-        if role is None:
-            role = to_role(value, self.roles, f"{where}.role")
-        content = item.get("content")
+        role = read_role(item, "role", self.roles, where)
+        # Only an assistant turn may leave out its content (it may only call tools), as OpenAI documents.
+        content = item.get("content") if role is Role.ASSISTANT else require_field(item, "content", where)
         if type(content) is list:
             content = _content_text(content, f"{where}.content")
         weight, name, calls, call_id = (item.get(k) for k in ("weight", "name", "tool_calls", "tool_call_id"))

@@ -7,7 +7,14 @@ from typing import Any, ClassVar
 
 import orjson
 
-from dialogdata.ingest.formats.base import Format, Parsed, RecordError, arguments_text, to_role
+from dialogdata.ingest.formats.base import (
+    Format,
+    Parsed,
+    RecordError,
+    arguments_text,
+    read_role,
+    require_field,
+)
 from dialogdata.schemas import Role, ToolCall, Turn
 
 
@@ -48,12 +55,9 @@ class ShareGPT(Format):
 
     def parse_turn(self, item: Mapping[str, Any], where: str, out: Parsed) -> Turn:
         """Read speaker and value; a `function_call` value becomes the turn's tool call."""
-        speaker = item.get("from")
-        role = self.roles.get(speaker) if type(speaker) is str else None
-        if role is None:
-            role = to_role(speaker, self.roles, f"{where}.from")
-        value = out.text(item.get("value"), where, "value")
-        if speaker == "function_call":
+        role = read_role(item, "from", self.roles, where)
+        value = out.text(require_field(item, "value", where), where, "value")
+        if item["from"] == "function_call":
             return Turn(role=role, tool_calls=(_sharegpt_call(value, f"{where}.value"),))
         return Turn(role=role, content=value)
 

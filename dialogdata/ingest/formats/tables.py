@@ -50,7 +50,7 @@ class UtteranceTable(Format):
         ordered = _in_order(rows)
         speakers = _speaker_roles([_speaker(row) for row in ordered], out)
         for row in ordered:
-            text_column = find_column(row, TEXT) or ""
+            text_column = _require_column(row, TEXT, "text")
             role = speakers[_speaker(row)]
             extra = {k: v for k, v in row.items() if normalise(str(k)) not in (*DIALOGUE_ID, *SPEAKER, *TEXT)}
             out.turns.append(Turn(role=role, content=out.text(row.get(text_column), text_column), meta=extra))
@@ -59,12 +59,26 @@ class UtteranceTable(Format):
 
 
 def _speaker(row: Mapping[str, Any]) -> str:
-    """Return a row's speaker value as folded text."""
-    column = find_column(row, SPEAKER)
-    value = row.get(column) if column else None
+    """Return a row's speaker value as folded text; a row that names no speaker lacks a field."""
+    column = _require_column(row, SPEAKER, "speaker")
+    value = row[column]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        found = "null" if value is None else "blank text"
+        raise RecordError("format.missing_field", f"{column}: expected a speaker, found {found}")
     if not isinstance(value, str):
-        raise RecordError("format.bad_type", f"speaker: expected text, found {kind(value)}")
+        raise RecordError("format.bad_type", f"{column}: expected text, found {kind(value)}")
     return normalise(value)
+
+
+def _require_column(row: Mapping[str, Any], aliases: tuple[str, ...], what: str) -> str:
+    """Return the row's column among `aliases`, or raise `format.missing_field` naming the keys found."""
+    column = find_column(row, aliases)
+    if column is None:
+        keys = ", ".join(sorted(map(str, row))) or "none"
+        raise RecordError(
+            "format.missing_field", f"expected a {what} column ({', '.join(aliases)}), found keys: {keys}"
+        )
+    return column
 
 
 def _speaker_roles(speakers: list[str], out: Parsed) -> dict[str, Role]:

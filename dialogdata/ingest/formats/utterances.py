@@ -80,8 +80,8 @@ def _turn(item: object, role: Role, where: str, out: Parsed) -> Turn:
     if len(keys) != 1:
         fields = ", ".join(TEXT_KEYS)
         found = ", ".join(sorted(map(str, item))) or "none"
-        raise RecordError(
-            "format.bad_type", f"{where}: expected one text field ({fields}), found keys: {found}"
-        )
+        # No text field is a missing field; two leave the text ambiguous, which is the item's shape at fault.
+        code = "format.missing_field" if not keys else "format.bad_type"
+        raise RecordError(code, f"{where}: expected one text field ({fields}), found keys: {found}")
     meta = {k: v for k, v in item.items() if k != keys[0]}
     return Turn(role=role, content=out.text(item[keys[0]], f"{where}.{keys[0]}"), meta=meta)
