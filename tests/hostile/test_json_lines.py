@@ -262,6 +262,21 @@ def _keyed(**values: bytes) -> bytes:
 _DEEP = _nested(150)
 _TRUNCATED = b'{"conversations": [{"from": "human", "value": "cut off'
 
+
+def _keyed_case(what: str, bad: bytes, code: str) -> FileCase:
+    """A .json object keyed by id whose value `b` is bad and is rejected alone with `code`."""
+    return FileCase(
+        f"a .json object keyed by id with {what}",
+        "case.json",
+        _keyed(a=good_line("key", 0), b=bad, c=good_line("key", 1)),
+        {code: 1},
+        records=3,
+        texts=(_question("key", 0), _question("key", 1)),
+        where=("b",),
+        keys=("a", "c"),
+    )
+
+
 FILE_CASES = [
     FileCase(
         "a truncated last line without its final newline",
@@ -300,36 +315,9 @@ FILE_CASES = [
         texts=(_question("arr", 0), _question("arr", 1)),
         where=(3,),
     ),
-    FileCase(
-        "a .json object keyed by id with a value of the wrong shape",
-        "case.json",
-        _keyed(a=good_line("key", 0), b=b'{"title": "no turns"}', c=good_line("key", 1)),
-        {"format.missing_field": 1},
-        records=3,
-        texts=(_question("key", 0), _question("key", 1)),
-        where=("b",),
-        keys=("a", "c"),
-    ),
-    FileCase(
-        "a .json object keyed by id with a value that is not an object",
-        "case.json",
-        _keyed(a=good_line("key", 0), b=b"42", c=good_line("key", 1)),
-        {"record.not_object": 1},
-        records=3,
-        texts=(_question("key", 0), _question("key", 1)),
-        where=("b",),
-        keys=("a", "c"),
-    ),
-    FileCase(
-        "a .json object keyed by id with a value nested past the depth limit",
-        "case.json",
-        _keyed(a=good_line("key", 0), b=_DEEP, c=good_line("key", 1)),
-        {"record.too_deep": 1},
-        records=3,
-        texts=(_question("key", 0), _question("key", 1)),
-        where=("b",),
-        keys=("a", "c"),
-    ),
+    _keyed_case("a value of the wrong shape", b'{"title": "no turns"}', "format.missing_field"),
+    _keyed_case("a value that is not an object", b"42", "record.not_object"),
+    _keyed_case("a value nested past the depth limit", _DEEP, "record.too_deep"),
 ]
 
 
