@@ -254,6 +254,13 @@ def parse_json(raw: bytes, *, index: int, line: int | None, limits: Limits) -> R
     return RawRecord(index=index, line=line, raw=raw, data=_exact_integers(raw, data))
 
 
+def loads_exact(text: str | bytes) -> Any:
+    """Parse JSON text (as orjson does, raising its error), keeping integers past 64 bits as their digits."""
+    data = orjson.loads(text)
+    # orjson refuses a lone surrogate in `text`, so what it parsed encodes as UTF-8.
+    return _exact_integers(text if isinstance(text, bytes) else text.encode("utf-8"), data)
+
+
 def _exact_integers(raw: bytes, data: Any) -> Any:
     """Return the parsed value, with every integer past 64 bits as its exact digits instead of a float.
 

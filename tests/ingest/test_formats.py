@@ -116,6 +116,20 @@ def test_sharegpt_maps_speakers_function_calls_and_string_tools():
     assert parsed.source_id == "s1"
 
 
+def test_sharegpt_json_text_keeps_integers_past_64_bits_exactly():
+    call = '{"name": "transfer", "arguments": {"to": 123456789012345678901, "cents": 250}}'
+    record = {
+        "conversations": [
+            {"from": "human", "value": "Send 2.50"},
+            {"from": "function_call", "value": call},
+        ],
+        "tools": '[{"name": "transfer", "parameters": {"maximum": 99999999999999999999}}]',
+    }
+    parsed = ShareGPT().parse(record)
+    assert parsed.turns[1].tool_calls[0].arguments == '{"to":"123456789012345678901","cents":250}'
+    assert parsed.tools == ({"name": "transfer", "parameters": {"maximum": "99999999999999999999"}},)
+
+
 @pytest.mark.parametrize(
     ("system", "roles", "meta"),
     [

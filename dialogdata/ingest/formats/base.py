@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from dialogdata.ingest.containers import loads_exact
 from dialogdata.ingest.text import TextPolicyError, normalize_text
 from dialogdata.schemas import JSON, Role, Turn
 
@@ -180,7 +181,7 @@ def read_tools(value: object, where: str = "tools") -> tuple[JSON, ...]:
         if not value.strip():
             return ()
         try:
-            value = orjson.loads(value)
+            value = loads_exact(value)
         except orjson.JSONDecodeError:
             raise RecordError("format.bad_type", f"'{where}': expected a JSON list of tool schemas") from None
     if value is None:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from dialogdata.ingest.containers import loads_exact
 from dialogdata.ingest.formats.base import (
     Format,
     Parsed,
@@ -65,7 +66,7 @@ class ShareGPT(Format):
 def _sharegpt_call(value: str, where: str) -> ToolCall:
     """Read a ShareGPT `function_call` value: JSON text `{"name": ..., "arguments": ...}`."""
     try:
-        call = orjson.loads(value)
+        call = loads_exact(value)
     except orjson.JSONDecodeError:
         call = None
     if not isinstance(call, dict) or not isinstance(call.get("name"), str):
